@@ -1,0 +1,104 @@
+"""Mole's settings.
+
+The database comes from the environment so that the same code runs inside the
+Compose django container, against the embedded server, or against any server:
+`DATABASE_URL` if set, otherwise libpq's own PG* variables. A password is never
+read here from a URL that tooling wrote; libpq takes it from PGPASSWORD itself.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("MOLE_SECRET_KEY", "mole-development-only-key")
+DEBUG = os.environ.get("MOLE_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "data_collection",
+    "dbtools",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mole.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "mole.wsgi.application"
+
+
+def database_from_environment(environ: os._Environ | dict) -> dict:
+    """Build Django's DATABASES entry from DATABASE_URL, else from PG* variables."""
+    url = environ.get("DATABASE_URL", "")
+    if url:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        host = unquote(parts.hostname or "") or query.get("host", [""])[0]
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "mole",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": host,
+            "PORT": str(parts.port or ""),
+        }
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": environ.get("PGDATABASE", "mole"),
+        "USER": environ.get("PGUSER", ""),
+        "PASSWORD": "",
+        "HOST": environ.get("PGHOST", ""),
+        "PORT": environ.get("PGPORT", ""),
+    }
+
+
+DATABASES = {"default": database_from_environment(os.environ)}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MOLE_MEDIA_ROOT", BASE_DIR / "media"))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,40 @@
+"""The tooling's exceptions: each carries one line a user can act on."""
+from __future__ import annotations
+
+
+class ToolingError(Exception):
+    """Base class: anything the tasks report as one clear line and a non-zero exit."""
+
+
+class CommandFailed(ToolingError):
+    """A child process (manage.py, psql, pg_dump, ...) exited non-zero."""
+
+    def __init__(self, argv: list[str], returncode: int, detail: str = "") -> None:
+        self.argv = argv
+        self.returncode = returncode
+        self.detail = detail
+        program = " ".join(argv[:3])
+        message = f"`{program} ...` exited with status {returncode}"
+        if detail:
+            message += f": {detail}"
+        super().__init__(message)
+
+
+class BackendUnavailable(ToolingError):
+    """The chosen backend cannot run here (no Docker, no server, bad URL)."""
+
+
+class UnsafeName(ToolingError, ValueError):
+    """A user-given name would leave its folder or contains unexpected characters."""
+
+
+class BackupNotFound(ToolingError, FileNotFoundError):
+    """No backup of that name exists."""
+
+
+class ChecksumMismatch(ToolingError):
+    """A file's sha256 differs from the one its manifest recorded."""
+
+
+class DatabaseNotFound(ToolingError):
+    """The database to act on does not exist on the server."""

@@ -1,0 +1,133 @@
+"""The one place that starts child processes.
+
+Every command is an argv list (never a shell string). Dry runs print the
+exact command, with its redirections, instead of running it; environment
+values that are secrets are never printed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import IO
+
+from .errors import CommandFailed
+
+logger = logging.getLogger(__name__)
+
+SECRET_VARIABLES = frozenset({"PGPASSWORD", "DATABASE_URL", "MOLE_SECRET_KEY"})
+ERROR_TAIL_CHARS = 600
+
+
+@dataclass
+class Completed:
+    """What a finished command left: its exit status and anything captured."""
+
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+@dataclass
+class ProcessRunner:
+    """Runs argv lists, or with `dry` only prints them."""
+
+    dry: bool = False
+    echo: bool = False
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+
+    def describe(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        stdin_path: Path | None = None,
+        stdout_path: Path | None = None,
+    ) -> str:
+        """The command as a person would type it, secrets left out."""
+        shown_env = [
+            f"{name}={shlex.quote(value)}"
+            for name, value in sorted((env or {}).items())
+            if name not in SECRET_VARIABLES
+        ]
+        text = shlex.join(argv)
+        if shown_env:
+            text = " ".join(shown_env) + " " + text
+        if stdin_path is not None:
+            text += f" < {shlex.quote(str(stdin_path))}"
+        if stdout_path is not None:
+            text += f" > {shlex.quote(str(stdout_path))}"
+        return text
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        capture: bool = False,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        stdin_path: Path | None = None,
+        stdout_path: Path | None = None,
+        input_text: str | None = None,
+        check: bool = True,
+        user: str | None = None,
+    ) -> Completed:
+        """Run `argv`; `env` is added to this process's environment.
+
+        `stdin`/`stdout` are open binary files, streamed by the OS and never
+        read into memory here; `stdin_path`/`stdout_path` only name them for
+        the dry-run and echo text. Without `capture` and `stdout`, output goes
+        to the terminal.
+        """
+        text = self.describe(argv, env=env, stdin_path=stdin_path, stdout_path=stdout_path)
+        if self.dry:
+            print(text, file=self.out, flush=True)
+            return Completed(0)
+        if self.echo:
+            print(text, file=self.out, flush=True)
+        logger.debug("running %s", text)
+        full_env = {**os.environ, **(env or {})}
+        if stdout is not None:
+            stdout_target = stdout
+        elif capture:
+            stdout_target = subprocess.PIPE
+        else:
+            stdout_target = None
+        if input_text is not None:
+            stdin_source = subprocess.PIPE
+        else:
+            stdin_source = stdin if stdin is not None else subprocess.DEVNULL
+        try:
+            result = subprocess.run(
+                argv,
+                env=full_env,
+                cwd=cwd,
+                stdin=stdin_source,
+                stdout=stdout_target,
+                stderr=subprocess.PIPE,
+                input=input_text.encode() if input_text is not None else None,
+                user=user,
+            )
+        except FileNotFoundError as error:
+            raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
+        stderr = result.stderr.decode(errors="replace")
+        captured = result.stdout.decode(errors="replace") if capture else ""
+        if stderr and not capture and result.returncode == 0:
+            sys.stderr.write(stderr)
+        if check and result.returncode != 0:
+            raise CommandFailed(argv, result.returncode, last_lines(stderr))
+        return Completed(result.returncode, captured, stderr)
+
+
+def last_lines(text: str) -> str:
+    """The end of an error output, flattened onto one line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    tail = " | ".join(lines[-3:])
+    return tail[-ERROR_TAIL_CHARS:]
