@@ -79,8 +79,9 @@ class EmbeddedServer:
             capture=True,
             check=False,
             user=self.service_user,
+            probe=True,
         )
-        return result.returncode == 0 and not self.runner.dry
+        return result.returncode == 0
 
     def start(self) -> None:
         """Initialize on first use, then start unless already running."""
@@ -119,7 +120,7 @@ class EmbeddedServer:
 
     def stop(self) -> bool:
         """Stop the server; False when it was not running."""
-        if not self.is_running() and not self.runner.dry:
+        if not self.is_running():
             return False
         self.runner.run(
             [self.tool("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.pgdata)],

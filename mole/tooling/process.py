@@ -78,19 +78,21 @@ class ProcessRunner:
         input_text: str | None = None,
         check: bool = True,
         user: str | None = None,
+        probe: bool = False,
     ) -> Completed:
         """Run `argv`; `env` is added to this process's environment.
 
         `stdin`/`stdout` are open binary files, streamed by the OS and never
         read into memory here; `stdin_path`/`stdout_path` only name them for
         the dry-run and echo text. Without `capture` and `stdout`, output goes
-        to the terminal.
+        to the terminal. A `probe` only looks (is the server up? which Compose?):
+        it runs even in a dry run, and is not echoed.
         """
         text = self.describe(argv, env=env, stdin_path=stdin_path, stdout_path=stdout_path)
-        if self.dry:
+        if self.dry and not probe:
             print(text, file=self.out, flush=True)
             return Completed(0)
-        if self.echo:
+        if self.echo and not probe:
             print(text, file=self.out, flush=True)
         logger.debug("running %s", text)
         full_env = {**os.environ, **(env or {})}
@@ -116,6 +118,8 @@ class ProcessRunner:
                 user=user,
             )
         except FileNotFoundError as error:
+            if not check:
+                return Completed(127, "", f"{argv[0]} not found")
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
         stderr = result.stderr.decode(errors="replace")
         captured = result.stdout.decode(errors="replace") if capture else ""

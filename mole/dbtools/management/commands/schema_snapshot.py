@@ -1,0 +1,19 @@
+"""Print the connected database's schema as JSON, for comparison on the host."""
+import json
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from dbtools.introspection import snapshot
+
+
+class Command(BaseCommand):
+    help = "Print the database schema (tables, columns, constraints, indexes) as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--schema", default="public", help="PostgreSQL schema to read.")
+
+    def handle(self, *args, schema, **options):
+        with connection.cursor() as cursor:
+            result = snapshot(cursor, schema)
+        self.stdout.write(json.dumps(result, sort_keys=True))

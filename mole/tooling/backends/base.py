@@ -1,0 +1,134 @@
+"""The small interface the whole pipeline is written against.
+
+A backend runs a management command, runs a client tool (psql, pg_dump,
+pg_restore) with streams, and creates or drops databases. Only the Compose
+backend knows Docker exists.
+"""
+from __future__ import annotations
+
+import secrets
+from abc import ABC
+from abc import abstractmethod
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+from typing import Iterator
+
+from ..names import quote_identifier
+from ..names import safe_database
+from ..process import Completed
+from ..process import ProcessRunner
+
+MAINTENANCE_DATABASE = "postgres"
+CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
+
+
+class Backend(ABC):
+    """Where Mole's database and Django run."""
+
+    name: str
+
+    def __init__(self, runner: ProcessRunner, database: str) -> None:
+        self.runner = runner
+        self.database = safe_database(database)
+
+    @abstractmethod
+    def manage(
+        self,
+        args: list[str],
+        *,
+        database: str | None = None,
+        capture: bool = False,
+        check: bool = True,
+    ) -> Completed:
+        """Run `manage.py ARGS` against `database` (the live one by default)."""
+
+    @abstractmethod
+    def client(
+        self,
+        tool: str,
+        args: list[str],
+        *,
+        capture: bool = False,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        stdin_path: Path | None = None,
+        stdout_path: Path | None = None,
+        check: bool = True,
+    ) -> Completed:
+        """Run a PostgreSQL client tool; its database goes in `args` (`--dbname`)."""
+
+    @abstractmethod
+    def up(self) -> None:
+        """Make the server reachable (start it if this backend owns it)."""
+
+    @abstractmethod
+    def down(self) -> None:
+        """Stop what `up` started."""
+
+    @abstractmethod
+    def is_available(self) -> bool:
+        """True when the server answers without anything being started."""
+
+    def describe(self) -> str:
+        return self.name
+
+    def ensure_ready(self) -> None:
+        """Reach the server (starting it if it is ours) and make sure the live database exists."""
+        self.up()
+        if not self.runner.dry and not self.database_exists(self.database):
+            self.create_database(self.database)
+
+    def sql(self, query: str, *, database: str = MAINTENANCE_DATABASE, check: bool = True) -> Completed:
+        """Run SQL with psql, unaligned and tuples only, stopping at the first error."""
+        return self.client(
+            "psql",
+            ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", f"--dbname={database}", "-c", query],
+            capture=True,
+            check=check,
+        )
+
+    def sql_statements(self, statements: list[str], *, database: str = MAINTENANCE_DATABASE) -> None:
+        """Run each statement in its own transaction (CREATE/DROP DATABASE need that)."""
+        args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={database}"]
+        for statement in statements:
+            args += ["-c", statement]
+        self.client("psql", args, capture=True)
+
+    def server_version(self) -> str:
+        return self.sql("SHOW server_version").stdout.strip()
+
+    def database_exists(self, name: str) -> bool:
+        query = f"SELECT 1 FROM pg_database WHERE datname = '{safe_database(name)}'"
+        return self.sql(query).stdout.strip() == "1"
+
+    def create_database(self, name: str) -> None:
+        self.sql_statements([f"CREATE DATABASE {quote_identifier(name)}"])
+
+    def drop_database(self, name: str) -> None:
+        self.sql_statements([f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)"])
+
+    def rename_database(self, old: str, new: str) -> None:
+        self.sql_statements([f"ALTER DATABASE {quote_identifier(old)} RENAME TO {quote_identifier(new)}"])
+
+    def replace_database(self, target: str, replacement: str) -> None:
+        """Make `replacement` the database called `target`; the old `target` is dropped."""
+        retired = f"{target}__replaced"[:63]
+        self.sql_statements([
+            f"DROP DATABASE IF EXISTS {quote_identifier(retired)} WITH (FORCE)",
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{safe_database(target)}' AND pid <> pg_backend_pid()",
+            f"ALTER DATABASE {quote_identifier(target)} RENAME TO {quote_identifier(retired)}",
+            f"ALTER DATABASE {quote_identifier(replacement)} RENAME TO {quote_identifier(target)}",
+            f"DROP DATABASE {quote_identifier(retired)} WITH (FORCE)",
+        ])
+
+    @contextmanager
+    def scratch_database(self, purpose: str) -> Iterator[str]:
+        """A new empty database, dropped afterwards whatever happens (Ctrl-C included)."""
+        name = f"mole_scratch_{purpose}_{secrets.token_hex(4)}"
+        self.create_database(name)
+        try:
+            yield name
+        finally:
+            self.drop_database(name)

@@ -1,0 +1,137 @@
+"""The Compose backend: Django and PostgreSQL in containers, reached by `docker compose exec -T`.
+
+`-T` always: output is captured or streamed, and a TTY would corrupt dumps.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import IO
+
+from ..errors import BackendUnavailable
+from ..process import Completed
+from ..process import ProcessRunner
+from .base import CLIENT_TOOLS
+from .base import Backend
+
+DJANGO_SERVICE = "django"
+POSTGRES_SERVICE = "postgres"
+READY_TIMEOUT_SECONDS = 90
+
+
+def compose_program(runner: ProcessRunner) -> list[str]:
+    """`docker compose` (v2) when it answers, else `docker-compose` (v1)."""
+    for program in (["docker", "compose"], ["docker-compose"]):
+        probe = runner.run([*program, "version"], capture=True, check=False, probe=True)
+        if probe.returncode == 0:
+            return program
+    raise BackendUnavailable("neither `docker compose` nor `docker-compose` is available")
+
+
+class ComposeBackend(Backend):
+    name = "compose"
+
+    def __init__(
+        self,
+        runner: ProcessRunner,
+        database: str,
+        compose_file: Path,
+        database_user: str,
+        program: list[str] | None = None,
+    ) -> None:
+        super().__init__(runner, database)
+        self.compose_file = compose_file
+        self.database_user = database_user
+        self._program = program
+
+    @property
+    def program(self) -> list[str]:
+        if self._program is None:
+            self._program = compose_program(self.runner)
+        return self._program
+
+    def compose(self, *args: str) -> list[str]:
+        """The one place that builds a `docker compose` command line."""
+        return [*self.program, "-f", str(self.compose_file), *args]
+
+    def manage(
+        self,
+        args: list[str],
+        *,
+        database: str | None = None,
+        capture: bool = False,
+        check: bool = True,
+    ) -> Completed:
+        argv = self.compose(
+            "exec", "-T", "-e", f"PGDATABASE={database or self.database}",
+            DJANGO_SERVICE, "python", "manage.py", *args,
+        )
+        return self.runner.run(argv, capture=capture, check=check)
+
+    def client(
+        self,
+        tool: str,
+        args: list[str],
+        *,
+        capture: bool = False,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        stdin_path: Path | None = None,
+        stdout_path: Path | None = None,
+        check: bool = True,
+    ) -> Completed:
+        assert tool in CLIENT_TOOLS, tool
+        argv = self.compose("exec", "-T", POSTGRES_SERVICE, tool, f"--username={self.database_user}", *args)
+        return self.runner.run(
+            argv,
+            capture=capture,
+            stdin=stdin,
+            stdout=stdout,
+            stdin_path=stdin_path,
+            stdout_path=stdout_path,
+            check=check,
+        )
+
+    def running_services(self) -> set[str]:
+        result = self.runner.run(
+            self.compose("ps", "--services", "--filter", "status=running"),
+            capture=True, check=False, probe=True,
+        )
+        if result.returncode != 0:
+            return set()
+        return set(result.stdout.split())
+
+    def is_available(self) -> bool:
+        return {DJANGO_SERVICE, POSTGRES_SERVICE} <= self.running_services()
+
+    def up(self) -> None:
+        self.runner.run(self.compose("up", "-d", "--build"))
+        if self.runner.dry:
+            return
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            ready = self.runner.run(
+                self.compose("exec", "-T", POSTGRES_SERVICE, "pg_isready",
+                             f"--username={self.database_user}"),
+                capture=True, check=False,
+            )
+            if ready.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise BackendUnavailable(
+                    f"the postgres service did not become ready within {READY_TIMEOUT_SECONDS} s"
+                )
+            time.sleep(1)
+
+    def down(self) -> None:
+        self.runner.run(self.compose("down"))
+
+    def ensure_ready(self) -> None:
+        """The stack is the user's to start: say so rather than build images unasked."""
+        if not self.runner.dry and not self.is_available():
+            raise BackendUnavailable(
+                f"the Compose stack ({self.compose_file.name}) is not running: run `invoke up --backend compose`"
+            )
+
+    def describe(self) -> str:
+        return f"compose ({' '.join(self.program)} -f {self.compose_file})"

@@ -1,0 +1,138 @@
+"""Backends whose manage.py and client tools run on this machine: `local` and `url`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+
+from ..embedded_server import EmbeddedServer
+from ..embedded_server import binaries_dir
+from ..errors import BackendUnavailable
+from ..process import Completed
+from ..process import ProcessRunner
+from .base import CLIENT_TOOLS
+from .base import Backend
+
+
+class HostBackend(Backend):
+    """Runs `manage.py` with this Python and the client tools shipped in the embedded wheel.
+
+    The wheel's tools are PostgreSQL's newest major, so they read dumps made by
+    any older server.
+    """
+
+    def __init__(self, runner: ProcessRunner, database: str, django_dir: Path) -> None:
+        super().__init__(runner, database)
+        self.django_dir = django_dir
+
+    def client_environment(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def manage(
+        self,
+        args: list[str],
+        *,
+        database: str | None = None,
+        capture: bool = False,
+        check: bool = True,
+    ) -> Completed:
+        env = {**self.client_environment(), "PGDATABASE": database or self.database}
+        return self.runner.run(
+            [sys.executable, "manage.py", *args], env=env, cwd=self.django_dir, capture=capture, check=check
+        )
+
+    def client(
+        self,
+        tool: str,
+        args: list[str],
+        *,
+        capture: bool = False,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        stdin_path: Path | None = None,
+        stdout_path: Path | None = None,
+        check: bool = True,
+    ) -> Completed:
+        assert tool in CLIENT_TOOLS, tool
+        return self.runner.run(
+            [str(binaries_dir() / tool), *args],
+            env=self.client_environment(),
+            capture=capture,
+            stdin=stdin,
+            stdout=stdout,
+            stdin_path=stdin_path,
+            stdout_path=stdout_path,
+            check=check,
+        )
+
+    def is_available(self) -> bool:
+        result = self.client(
+            "psql", ["-X", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],
+            capture=True, check=False,
+        )
+        return result.returncode == 0 and result.stdout.strip() == "1"
+
+
+class LocalBackend(HostBackend):
+    """The embedded server, started on demand in a project-local folder."""
+
+    name = "local"
+
+    def __init__(
+        self, runner: ProcessRunner, database: str, django_dir: Path, data_dir: Path
+    ) -> None:
+        super().__init__(runner, database, django_dir)
+        self.server = EmbeddedServer(data_dir, runner)
+
+    def client_environment(self) -> dict[str, str]:
+        return self.server.client_environment()
+
+    def up(self) -> None:
+        self.server.start()
+
+    def down(self) -> None:
+        self.server.stop()
+
+    def is_available(self) -> bool:
+        return self.server.is_running()
+
+    def describe(self) -> str:
+        return f"local (embedded PostgreSQL, data in {self.server.pgdata})"
+
+
+class UrlBackend(HostBackend):
+    """An existing server given by a database URL; its password travels only in PGPASSWORD."""
+
+    name = "url"
+
+    def __init__(self, runner: ProcessRunner, database: str, django_dir: Path, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or parts.query):
+            raise BackendUnavailable(
+                "the url backend needs mole.url (or INVOKE_MOLE_URL) like postgresql://user@host:5432/mole"
+            )
+        super().__init__(runner, unquote(parts.path.lstrip("/")) or database, django_dir)
+        self.parts = parts
+
+    def client_environment(self) -> dict[str, str]:
+        env = {"PGHOST": self.parts.hostname or "", "PGPORT": str(self.parts.port or 5432)}
+        if self.parts.username:
+            env["PGUSER"] = unquote(self.parts.username)
+        if self.parts.password:
+            env["PGPASSWORD"] = unquote(self.parts.password)
+        return env
+
+    def up(self) -> None:
+        if not self.runner.dry and not self.is_available():
+            raise BackendUnavailable(f"no PostgreSQL server answers at {self.describe_address()}")
+
+    def down(self) -> None:
+        """The server is not ours to stop."""
+
+    def describe_address(self) -> str:
+        return f"{self.parts.hostname}:{self.parts.port or 5432}"
+
+    def describe(self) -> str:
+        return f"url ({self.describe_address()})"

@@ -1,0 +1,76 @@
+"""Dump a database into the backup store, and restore one as the live database.
+
+A restore loads into a staging database first and swaps it in only when
+`pg_restore` succeeded, so a failed restore leaves the previous database in place.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .backends import Backend
+from .backup_store import Backup
+from .backup_store import BackupStore
+from .backup_store import utc_now
+from .database_facts import data_collection_head
+from .database_facts import migration_state
+from .errors import DatabaseNotFound
+
+DUMP_FORMAT = "pg_dump custom (-Fc)"
+
+
+def take_backup(backend: Backend, store: BackupStore, label: str, database: str | None = None) -> Backup | None:
+    """Dump `database` (the live one by default); None in a dry run."""
+    database = database or backend.database
+    name = store.new_name(label)
+    target = store.folder / f"{name}.dump"
+    dump_args = ["--format=custom", "--no-owner", "--no-privileges", f"--dbname={database}"]
+    if backend.runner.dry:
+        migration_state(backend, database)
+        backend.client("pg_dump", dump_args, stdout_path=target)
+        return None
+    if not backend.database_exists(database):
+        raise DatabaseNotFound(f"database {database!r} does not exist: nothing to back up")
+    manifest = {
+        "name": name,
+        "created_utc": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "database": database,
+        "backend": backend.name,
+        "format": DUMP_FORMAT,
+        "server_version": backend.server_version(),
+        "pg_dump_version": backend.client("pg_dump", ["--version"], capture=True).stdout.strip(),
+        "migration_head": data_collection_head(migration_state(backend, database)),
+    }
+    with store.writing(name, manifest) as stream:
+        backend.client("pg_dump", dump_args, stdout=stream, stdout_path=target)
+    return store.get(name)
+
+
+def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
+    """Restore a custom-format dump so that it becomes database `target`, or change nothing."""
+    staging = f"{target}__restoring"[:63]
+    restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={staging}"]
+    backend.drop_database(staging)
+    backend.create_database(staging)
+    try:
+        with dump.open("rb") as stream:
+            backend.client("pg_restore", restore_args, stdin=stream, stdin_path=dump)
+    except BaseException:
+        backend.drop_database(staging)
+        raise
+    if backend.runner.dry or backend.database_exists(target):
+        backend.replace_database(target, staging)
+    else:
+        backend.rename_database(staging, target)
+
+
+def restore_backup(backend: Backend, store: BackupStore, backup: Backup) -> Backup | None:
+    """Replace the live database with `backup`, after a safety backup of the live one.
+
+    Returns the safety backup (None when there was no live database to save).
+    """
+    backup.verify_checksum()
+    safety = None
+    if backend.runner.dry or backend.database_exists(backend.database):
+        safety = take_backup(backend, store, "before-restore")
+    load_dump_as(backend, backup.dump, backend.database)
+    return safety

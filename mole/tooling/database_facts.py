@@ -1,0 +1,34 @@
+"""Facts about a database that only Django can tell, fetched through any backend as JSON."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .backends import Backend
+from .errors import ToolingError
+
+
+def _json_from_command(backend: Backend, args: list[str], database: str | None) -> dict[str, Any]:
+    result = backend.manage(args, database=database, capture=True)
+    if backend.runner.dry:
+        return {}
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise ToolingError(f"`manage.py {args[0]}` printed something that is not JSON: {error}") from error
+
+
+def migration_state(backend: Backend, database: str | None = None) -> dict[str, Any]:
+    """Applied and unapplied migrations, and each app's head."""
+    return _json_from_command(backend, ["migration_state"], database)
+
+
+def schema_snapshot(backend: Backend, database: str | None = None) -> dict[str, Any]:
+    """The database's public schema, as `dbtools.introspection` reads it."""
+    return _json_from_command(backend, ["schema_snapshot"], database)
+
+
+def data_collection_head(state: dict[str, Any]) -> str | None:
+    """The last applied data_collection migration, the one users mean by 'head'."""
+    name = state.get("applied_heads", {}).get("data_collection")
+    return f"data_collection.{name}" if name else None

@@ -1,0 +1,42 @@
+"""The reference schema: a fresh database migrated to the current head.
+
+Building it takes a full `migrate`, so its snapshot is cached, keyed by the
+migration files and the pinned requirements (which fix Django's own migrations).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from .backends import Backend
+from .database_facts import schema_snapshot
+from .settings import Settings
+
+
+def migrations_key(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    files = sorted(settings.migrations_dir.glob("*.py"))
+    files.append(settings.project_dir / "requirements.txt")
+    for path in files:
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def reference_snapshot(backend: Backend, settings: Settings) -> dict[str, Any]:
+    cached = settings.cache_dir / f"reference-{migrations_key(settings)}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    with backend.scratch_database("reference") as scratch:
+        backend.manage(["migrate", "--no-input", "-v", "0"], database=scratch, capture=True)
+        snapshot = schema_snapshot(backend, scratch)
+    if backend.runner.dry:
+        return {"tables": {}}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps(snapshot, sort_keys=True))
+    partial.replace(cached)
+    return snapshot

@@ -1,0 +1,54 @@
+"""The tooling's settings, read once from invoke's `mole` configuration.
+
+Defaults are declared once, in the tasks' `ns.configure`; `invoke.yaml` and
+`INVOKE_MOLE_*` environment variables override them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Mapping
+
+BACKENDS = ("auto", "local", "compose", "url")
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    backend: str
+    database: str
+    data_dir: Path
+    backups_dir: Path
+    compose_file: Path
+    compose_user: str
+    url: str
+
+    @classmethod
+    def from_config(cls, project_dir: Path, config: Mapping[str, Any]) -> Settings:
+        values = dict(config)
+
+        def path(key: str) -> Path:
+            return (project_dir / str(values[key])).resolve()
+
+        return cls(
+            project_dir=project_dir,
+            backend=str(values["backend"]),
+            database=str(values["database"]),
+            data_dir=path("data_dir"),
+            backups_dir=path("backups_dir"),
+            compose_file=path("compose_file"),
+            compose_user=str(values["compose_user"]),
+            url=str(values["url"]),
+        )
+
+    @property
+    def django_dir(self) -> Path:
+        return self.project_dir / "mole"
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.django_dir / "data_collection" / "migrations"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"

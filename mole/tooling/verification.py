@@ -1,0 +1,101 @@
+"""Is a database compliant? Models agree with migrations, nothing is unapplied,
+and its live schema equals the reference schema by structure.
+
+`makemigrations --check` alone compares models with migration *files*; only the
+schema comparison looks at the database itself.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from dbtools.schema_diff import Difference
+from dbtools.schema_diff import compare
+
+from .backends import Backend
+from .database_facts import migration_state
+from .database_facts import schema_snapshot
+from .errors import DatabaseNotFound
+from .process import last_lines
+from .reference_schema import reference_snapshot
+from .settings import Settings
+
+
+@dataclass
+class CheckResult:
+    name: str
+    summary: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class VerificationReport:
+    database: str
+    checks: list[CheckResult]
+    differences: list[Difference]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "ok": self.ok,
+            "checks": {
+                check.name: {"ok": check.ok, "summary": check.summary, "problems": check.problems}
+                for check in self.checks
+            },
+            "differences": [difference.as_dict() for difference in self.differences],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+
+def check_models_match_migrations(backend: Backend, database: str) -> CheckResult:
+    result = backend.manage(
+        ["makemigrations", "--check", "--dry-run", "--no-input"],
+        database=database, capture=True, check=False,
+    )
+    check = CheckResult("models_match_migrations", "models agree with the migration files")
+    if result.returncode != 0:
+        changes = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+        detail = "; ".join(changes) or last_lines(result.stderr) or "no details"
+        check.problems.append(f"models changed without a migration: {detail}")
+    return check
+
+
+def check_migrations_applied(backend: Backend, database: str) -> CheckResult:
+    state = migration_state(backend, database)
+    check = CheckResult("migrations_applied", "no migration is left unapplied")
+    for name in state.get("unapplied", []):
+        check.problems.append(f"migration not applied: {name}")
+    return check
+
+
+def check_schema_matches_reference(
+    backend: Backend, settings: Settings, database: str
+) -> tuple[CheckResult, list[Difference]]:
+    reference = reference_snapshot(backend, settings)
+    live = schema_snapshot(backend, database)
+    differences = compare(reference, live) if not backend.runner.dry else []
+    check = CheckResult("schema_matches_reference", "live schema equals the reference schema")
+    check.problems.extend(difference.describe() for difference in differences)
+    return check, differences
+
+
+def verify_database(backend: Backend, settings: Settings, database: str) -> VerificationReport:
+    if not backend.runner.dry and not backend.database_exists(database):
+        raise DatabaseNotFound(f"database {database!r} does not exist: run `invoke migrate` first")
+    models_check = check_models_match_migrations(backend, database)
+    applied_check = check_migrations_applied(backend, database)
+    schema_check, differences = check_schema_matches_reference(backend, settings, database)
+    return VerificationReport(database, [models_check, applied_check, schema_check], differences)

@@ -1,0 +1,101 @@
+"""Backups of the live database: take, list, prune, restore."""
+from __future__ import annotations
+
+import sys
+
+from invoke import Exit
+from invoke import task
+
+from .common import BACKEND_HELP
+from .common import backend_of
+from .common import reports_errors
+from .common import settings_of
+
+__all__ = ["backup", "backups", "prune_backups", "restore"]
+
+
+def backup_store_of(c):
+    from tooling.backup_store import BackupStore
+
+    return BackupStore(settings_of(c).backups_dir / "backups")
+
+
+@task(help={"label": "Short label appended to the UTC timestamp in the file name.", "backend": BACKEND_HELP})
+@reports_errors
+def backup(c, label="manual", backend=None):
+    """Dump the live database (pg_dump custom format) into db_backups/backups/ with a manifest."""
+    from tooling.database_backup import take_backup
+
+    taken = take_backup(backend_of(c, backend), backup_store_of(c), label)
+    if taken:
+        print(f"Backed up to {taken.dump} ({taken.manifest['size_bytes']} bytes, "
+              f"head {taken.manifest['migration_head']}).")
+
+
+@task
+@reports_errors
+def backups(c):
+    """List backups: name, age, size and migration head."""
+    from tooling.backup_store import utc_now
+
+    found = backup_store_of(c).all()
+    if not found:
+        print("No backups yet (`invoke backup` makes one).")
+        return
+    now = utc_now()
+    print(f"{'name':<40} {'age':>10} {'size':>12}  head")
+    for item in found:
+        print(f"{item.name:<40} {format_age(now - item.created):>10} "
+              f"{item.manifest.get('size_bytes', 0):>12}  {item.manifest.get('migration_head') or '-'}")
+
+
+def format_age(age) -> str:
+    seconds = int(age.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@task(help={"keep": "How many of the newest backups to keep."})
+@reports_errors
+def prune_backups(c, keep):
+    """Delete all but the newest N backups."""
+    store = backup_store_of(c)
+    if c.config.run.dry:
+        for item in store.beyond(int(keep)):
+            print(f"would delete {item.dump}")
+        return
+    for item in store.prune(int(keep)):
+        print(f"Deleted {item.name}")
+
+
+@task(
+    help={
+        "backup": "Name of the backup to restore (see `invoke backups`).",
+        "yes": "Do not ask before replacing the live database.",
+        "backend": BACKEND_HELP,
+    }
+)
+@reports_errors
+def restore(c, backup, yes=False, backend=None):
+    """Replace the live database with a backup, after taking a safety backup of it."""
+    from tooling.database_backup import restore_backup
+
+    store = backup_store_of(c)
+    chosen_backup = store.get(backup)
+    chosen_backup.verify_checksum()
+    chosen = backend_of(c, backend)
+    if not yes and not chosen.runner.dry:
+        confirm(f"Replace database {chosen.database!r} with backup {chosen_backup.name}? [y/N] ")
+    safety = restore_backup(chosen, store, chosen_backup)
+    if not chosen.runner.dry:
+        saved = f" The previous database was saved as {safety.name}." if safety else ""
+        print(f"Restored {chosen_backup.name} into {chosen.database!r}.{saved}")
+
+
+def confirm(question: str) -> None:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise Exit("error: not replacing the live database without confirmation: pass --yes", code=2)
+    if input(question).strip().lower() not in ("y", "yes"):
+        raise Exit("Nothing changed.", code=1)

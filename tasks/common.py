@@ -1,0 +1,69 @@
+"""What every task needs: the tooling's settings, a backend, and one way to fail.
+
+Imports of the tooling happen inside functions, so `invoke --list` stays fast.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+from invoke import Exit
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DJANGO_DIR = PROJECT_DIR / "mole"
+if str(DJANGO_DIR) not in sys.path:
+    sys.path.insert(0, str(DJANGO_DIR))
+
+CONFIG_DEFAULTS = {
+    "backend": "auto",
+    "database": "mole",
+    "data_dir": ".mole",
+    "backups_dir": "db_backups",
+    "compose_file": "compose/docker-compose.yml",
+    "compose_user": "mole",
+    "url": "",
+}
+
+EXIT_ERROR = 2
+
+BACKEND_HELP = "Where to run: auto (Compose if its stack runs, else local), local, compose or url."
+
+
+def settings_of(c):
+    from tooling.settings import Settings
+
+    return Settings.from_config(PROJECT_DIR, c.config.mole)
+
+
+def runner_of(c):
+    from tooling.process import ProcessRunner
+
+    return ProcessRunner(dry=bool(c.config.run.dry), echo=bool(c.config.run.echo))
+
+
+def backend_of(c, backend: str | None = None, *, ready: bool = True):
+    """The chosen backend; with `ready`, its server reachable and the live database present."""
+    from tooling.backends import select_backend
+
+    chosen = select_backend(settings_of(c), runner_of(c), backend)
+    if ready:
+        chosen.ensure_ready()
+    return chosen
+
+
+def reports_errors(body):
+    """Turn the tooling's errors into one clear line and exit status 2."""
+
+    @functools.wraps(body)
+    def task_body(*args, **kwargs):
+        from tooling.errors import ToolingError
+
+        try:
+            return body(*args, **kwargs)
+        except ToolingError as error:
+            raise Exit(f"error: {error}", code=EXIT_ERROR) from error
+        except KeyboardInterrupt:
+            raise Exit("interrupted", code=130) from None
+
+    return task_body
