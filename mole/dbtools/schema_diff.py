@@ -32,12 +32,16 @@ class Difference:
         where = f"{self.table}.{self.object}" if self.object and self.kind.startswith("column") else self.table
         subject = self.kind.replace("_", " ")
         if self.kind.endswith("_missing"):
-            detail = self.object or "table"
-            return f"{where}: {subject}: {detail}"
+            return f"{where}: {subject}: {self.described_object(self.expected)}"
         if self.kind.endswith("_extra"):
-            detail = self.object or "table"
-            return f"{where}: {subject} (not in the reference): {detail}"
+            return f"{where}: {subject} (not in the reference): {self.described_object(self.actual)}"
         return f"{where}: {subject} differs: expected {self.expected!r}, found {self.actual!r}"
+
+    def described_object(self, name: Any) -> str:
+        """Columns are named by `where`; constraints and indexes by their name and structure."""
+        if self.kind.startswith(("table", "column")):
+            return self.object or "table"
+        return f"{name} {self.object}" if name else self.object
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -46,6 +46,7 @@ class ProcessRunner:
         argv: list[str],
         *,
         env: dict[str, str] | None = None,
+        cwd: Path | None = None,
         stdin_path: Path | None = None,
         stdout_path: Path | None = None,
     ) -> str:
@@ -62,6 +63,8 @@ class ProcessRunner:
             text += f" < {shlex.quote(str(stdin_path))}"
         if stdout_path is not None:
             text += f" > {shlex.quote(str(stdout_path))}"
+        if cwd is not None:
+            text = f"cd {shlex.quote(str(cwd))} && {text}"
         return text
 
     def run(
@@ -88,7 +91,7 @@ class ProcessRunner:
         to the terminal. A `probe` only looks (is the server up? which Compose?):
         it runs even in a dry run, and is not echoed.
         """
-        text = self.describe(argv, env=env, stdin_path=stdin_path, stdout_path=stdout_path)
+        text = self.describe(argv, env=env, cwd=cwd, stdin_path=stdin_path, stdout_path=stdout_path)
         if self.dry and not probe:
             print(text, file=self.out, flush=True)
             return Completed(0)

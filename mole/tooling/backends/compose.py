@@ -127,11 +127,16 @@ class ComposeBackend(Backend):
         self.runner.run(self.compose("down"))
 
     def ensure_ready(self) -> None:
-        """The stack is the user's to start: say so rather than build images unasked."""
+        """The stack is the user's to start: say so rather than build images unasked.
+
+        Then make sure the live database exists, as the other backends do.
+        """
         if not self.runner.dry and not self.is_available():
             raise BackendUnavailable(
                 f"the Compose stack ({self.compose_file.name}) is not running: run `invoke up --backend compose`"
             )
+        if not self.runner.dry and not self.database_exists(self.database):
+            self.create_database(self.database)
 
     def describe(self) -> str:
         return f"compose ({' '.join(self.program)} -f {self.compose_file})"

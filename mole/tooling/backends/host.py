@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import IO
+from urllib.parse import parse_qs
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
@@ -109,7 +110,8 @@ class UrlBackend(HostBackend):
 
     def __init__(self, runner: ProcessRunner, database: str, django_dir: Path, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or parts.query):
+        self.socket_dir = parse_qs(parts.query).get("host", [""])[0]
+        if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or self.socket_dir):
             raise BackendUnavailable(
                 "the url backend needs mole.url (or INVOKE_MOLE_URL) like postgresql://user@host:5432/mole"
             )
@@ -117,7 +119,7 @@ class UrlBackend(HostBackend):
         self.parts = parts
 
     def client_environment(self) -> dict[str, str]:
-        env = {"PGHOST": self.parts.hostname or "", "PGPORT": str(self.parts.port or 5432)}
+        env = {"PGHOST": self.parts.hostname or self.socket_dir, "PGPORT": str(self.parts.port or 5432)}
         if self.parts.username:
             env["PGUSER"] = unquote(self.parts.username)
         if self.parts.password:
@@ -132,7 +134,7 @@ class UrlBackend(HostBackend):
         """The server is not ours to stop."""
 
     def describe_address(self) -> str:
-        return f"{self.parts.hostname}:{self.parts.port or 5432}"
+        return f"{self.parts.hostname or self.socket_dir}:{self.parts.port or 5432}"
 
     def describe(self) -> str:
         return f"url ({self.describe_address()})"

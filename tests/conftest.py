@@ -1,0 +1,140 @@
+"""Fixtures: one real embedded PostgreSQL for the session, and a private project copy per test.
+
+Each test works in its own copy of the repository (so it may edit models or
+migrations) and its own live database on the shared server; nothing touches
+the developer's own `.mole/` or `db_backups/`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "mole"))
+sys.path.insert(0, str(REPO))
+
+from tooling.embedded_server import EmbeddedServer  # noqa: E402
+from tooling.embedded_server import binaries_dir  # noqa: E402
+from tooling.process import ProcessRunner  # noqa: E402
+
+COPIED = ["tasks", "mole", "compose", "requirements.txt"]
+INVOKE = str(Path(sys.executable).parent / "invoke")
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    environment: dict[str, str]
+
+    def connect(self, database: str):
+        return psycopg2.connect(dbname=database, host=self.environment["PGHOST"], user="postgres")
+
+    def sql(self, database: str, query: str):
+        connection = self.connect(database)
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query)
+                return cursor.fetchall() if cursor.description else None
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    data_dir = Path(tempfile.mkdtemp(prefix="mole-test-"))
+    embedded = EmbeddedServer(data_dir, ProcessRunner())
+    embedded.start()
+    found = Server(data_dir, embedded.client_environment())
+    found.sql("postgres", "CREATE ROLE mole SUPERUSER LOGIN")
+    yield found
+    embedded.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@dataclass
+class Project:
+    """A copy of the repository wired to the test server, and a way to run invoke in it."""
+
+    root: Path
+    database: str
+    server: Server
+    env: dict[str, str]
+
+    def invoke(self, *args: str, check: bool = False, extra_env: dict[str, str] | None = None):
+        result = subprocess.run(
+            [INVOKE, *args],
+            cwd=self.root,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"invoke {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def sql(self, query: str, database: str | None = None):
+        return self.server.sql(database or self.database, query)
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "db_backups" / "backups"
+
+
+@pytest.fixture
+def project(server, tmp_path):
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "media"))
+        else:
+            shutil.copy2(source, root / name)
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "INVOKE_MOLE_BACKEND": "local",
+        "INVOKE_MOLE_DATABASE": database,
+        "INVOKE_MOLE_DATA_DIR": str(server.data_dir),
+        "PYTHONWARNINGS": "ignore",
+    }
+    yield Project(root, database, server, env)
+    server.sql("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    server.sql("postgres", f'DROP DATABASE IF EXISTS "{database}__restoring" WITH (FORCE)')
+
+
+@pytest.fixture
+def migrated(project):
+    """A project whose live database is at head, with the sample campaign loaded."""
+    project.invoke("migrate", check=True)
+    project.invoke("sample-data", check=True)
+    return project
+
+
+@pytest.fixture
+def compose_project(project, tmp_path):
+    """The project on the compose backend, with the stand-in docker first on PATH."""
+    log = tmp_path / "docker-calls.jsonl"
+    project.env.update(
+        INVOKE_MOLE_BACKEND="compose",
+        PATH=f"{REPO / 'tests' / 'stand_in'}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        MOLE_STAND_IN_LOG=str(log),
+        MOLE_STAND_IN_PGHOST=project.server.environment["PGHOST"],
+        MOLE_STAND_IN_PG_BIN=str(binaries_dir()),
+    )
+    project.docker_log = log
+    return project
