@@ -26,7 +26,12 @@ def backup(c, label="manual", backend=None):
     """Dump the live database (pg_dump custom format) into db_backups/backups/ with a manifest."""
     from tooling.database_backup import take_backup
 
-    taken = take_backup(backend_of(c, backend), backup_store_of(c), label)
+    taken = take_backup(
+        backend_of(c, backend),
+        backup_store_of(c),
+        label,
+        lock_wait_timeout=settings_of(c).lock_wait_timeout,
+    )
     if taken:
         print(f"Backed up to {taken.dump} ({taken.manifest['size_bytes']} bytes, "
               f"head {taken.manifest['migration_head']}).")
@@ -88,7 +93,9 @@ def restore(c, backup, yes=False, backend=None):
     chosen = backend_of(c, backend)
     if not yes and not chosen.runner.dry:
         confirm(f"Replace database {chosen.database!r} with backup {chosen_backup.name}? [y/N] ")
-    safety = restore_backup(chosen, store, chosen_backup)
+    safety = restore_backup(
+        chosen, store, chosen_backup, lock_wait_timeout=settings_of(c).lock_wait_timeout
+    )
     if not chosen.runner.dry:
         saved = f" The previous database was saved as {safety.name}." if safety else ""
         print(f"Restored {chosen_backup.name} into {chosen.database!r}.{saved}")

@@ -23,6 +23,8 @@ CONFIG_DEFAULTS = {
     "compose_file": "compose/docker-compose.yml",
     "compose_user": "mole",
     "url": "",
+    # How long pg_dump waits for a table lock (a running migration holds them) before failing.
+    "lock_wait_timeout": "60s",
 }
 
 EXIT_ERROR = 2

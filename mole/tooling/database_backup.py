@@ -18,12 +18,25 @@ from .errors import DatabaseNotFound
 DUMP_FORMAT = "pg_dump custom (-Fc)"
 
 
-def take_backup(backend: Backend, store: BackupStore, label: str, database: str | None = None) -> Backup | None:
+def take_backup(
+    backend: Backend,
+    store: BackupStore,
+    label: str,
+    *,
+    lock_wait_timeout: str,
+    database: str | None = None,
+) -> Backup | None:
     """Dump `database` (the live one by default); None in a dry run."""
     database = database or backend.database
     name = store.new_name(label)
     target = store.folder / f"{name}.dump"
-    dump_args = ["--format=custom", "--no-owner", "--no-privileges", f"--dbname={database}"]
+    dump_args = [
+        "--format=custom",
+        "--no-owner",
+        "--no-privileges",
+        f"--lock-wait-timeout={lock_wait_timeout}",
+        f"--dbname={database}",
+    ]
     if backend.runner.dry:
         migration_state(backend, database)
         backend.client("pg_dump", dump_args, stdout_path=target)
@@ -63,7 +76,9 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
         backend.rename_database(staging, target)
 
 
-def restore_backup(backend: Backend, store: BackupStore, backup: Backup) -> Backup | None:
+def restore_backup(
+    backend: Backend, store: BackupStore, backup: Backup, *, lock_wait_timeout: str
+) -> Backup | None:
     """Replace the live database with `backup`, after a safety backup of the live one.
 
     Returns the safety backup (None when there was no live database to save).
@@ -71,6 +86,6 @@ def restore_backup(backend: Backend, store: BackupStore, backup: Backup) -> Back
     backup.verify_checksum()
     safety = None
     if backend.runner.dry or backend.database_exists(backend.database):
-        safety = take_backup(backend, store, "before-restore")
+        safety = take_backup(backend, store, "before-restore", lock_wait_timeout=lock_wait_timeout)
     load_dump_as(backend, backup.dump, backend.database)
     return safety

@@ -1,6 +1,8 @@
 """The tooling's exceptions: each carries one line a user can act on."""
 from __future__ import annotations
 
+from pathlib import PurePath
+
 
 class ToolingError(Exception):
     """Base class: anything the tasks report as one clear line and a non-zero exit."""
@@ -13,11 +15,22 @@ class CommandFailed(ToolingError):
         self.argv = argv
         self.returncode = returncode
         self.detail = detail
-        program = " ".join(argv[:3])
-        message = f"`{program} ...` exited with status {returncode}"
+        message = f"{program_of(argv)} failed (exit status {returncode})"
         if detail:
             message += f": {detail}"
         super().__init__(message)
+
+
+def program_of(argv: list[str]) -> str:
+    """The program a user would recognise in a long argv (past `docker compose exec ...`)."""
+    known = ("psql", "pg_dump", "pg_restore", "pg_ctl", "initdb", "pg_isready")
+    for position, arg in enumerate(argv):
+        name = PurePath(arg).name
+        if name == "manage.py":
+            return " ".join(["manage.py", *argv[position + 1 : position + 2]])
+        if name in known:
+            return name
+    return PurePath(argv[0]).name if argv else "command"
 
 
 class BackendUnavailable(ToolingError):

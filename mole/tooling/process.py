@@ -21,7 +21,7 @@ from .errors import CommandFailed
 logger = logging.getLogger(__name__)
 
 SECRET_VARIABLES = frozenset({"PGPASSWORD", "DATABASE_URL", "MOLE_SECRET_KEY"})
-ERROR_TAIL_CHARS = 600
+ERROR_LINE_CHARS = 300
 
 
 @dataclass
@@ -134,7 +134,8 @@ class ProcessRunner:
 
 
 def last_lines(text: str) -> str:
-    """The end of an error output, flattened onto one line."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    tail = " | ".join(lines[-3:])
-    return tail[-ERROR_TAIL_CHARS:]
+    """The telling part of an error output on one line: its error lines, else its last lines."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower()]
+    chosen = errors[:2] or lines[-3:]
+    return " | ".join(line[:ERROR_LINE_CHARS] for line in chosen)

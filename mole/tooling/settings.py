@@ -22,6 +22,7 @@ class Settings:
     compose_file: Path
     compose_user: str
     url: str
+    lock_wait_timeout: str
 
     @classmethod
     def from_config(cls, project_dir: Path, config: Mapping[str, Any]) -> Settings:
@@ -39,6 +40,7 @@ class Settings:
             compose_file=path("compose_file"),
             compose_user=str(values["compose_user"]),
             url=str(values["url"]),
+            lock_wait_timeout=str(values["lock_wait_timeout"]),
         )
 
     @property
