@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pwd
 import shlex
 import subprocess
 import sys
@@ -109,6 +110,10 @@ class ProcessRunner:
             stdin_source = subprocess.PIPE
         else:
             stdin_source = stdin if stdin is not None else subprocess.DEVNULL
+        identity = {}
+        if user is not None:
+            # Drop root's groups too: with gid 0 left, root-owned folders deny by their group bits.
+            identity = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
         try:
             result = subprocess.run(
                 argv,
@@ -118,7 +123,7 @@ class ProcessRunner:
                 stdout=stdout_target,
                 stderr=subprocess.PIPE,
                 input=input_text.encode() if input_text is not None else None,
-                user=user,
+                **identity,
             )
         except FileNotFoundError as error:
             if not check:

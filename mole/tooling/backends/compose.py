@@ -81,7 +81,7 @@ class ComposeBackend(Backend):
         check: bool = True,
     ) -> Completed:
         assert tool in CLIENT_TOOLS, tool
-        argv = self.compose("exec", "-T", POSTGRES_SERVICE, tool, f"--username={self.database_user}", *args)
+        argv = self.compose("exec", "-T", "-e", f"PGUSER={self.database_user}", POSTGRES_SERVICE, tool, *args)
         return self.runner.run(
             argv,
             capture=capture,

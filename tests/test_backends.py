@@ -1,0 +1,124 @@
+"""The url backend, the embedded server's lifecycle, backend choice and settings parsing."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tooling.backends import select_backend
+from tooling.embedded_server import EmbeddedServer
+from tooling.errors import ToolingError
+from tooling.process import ProcessRunner
+from tooling.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def settings_with(**overrides) -> Settings:
+    from tasks.common import CONFIG_DEFAULTS
+
+    return Settings.from_config(REPO, {**CONFIG_DEFAULTS, **overrides})
+
+
+def test_url_backend_migrates_backs_up_and_verifies_without_leaking_the_password(project):
+    socket_dir = project.server.environment["PGHOST"]
+    url = f"postgresql://postgres:s3cret-pw@/{project.database}?host={socket_dir}"
+    env = {"INVOKE_MOLE_BACKEND": "url", "INVOKE_MOLE_URL": url}
+    outputs = [
+        project.invoke("up", check=True, extra_env=env),
+        project.invoke("migrate", check=True, extra_env=env),
+        project.invoke("backup", "--label", "url", check=True, extra_env=env),
+        project.invoke("verify", check=True, extra_env=env),
+        project.invoke("--dry", "backup", check=True, extra_env=env),
+        project.invoke("status", check=True, extra_env=env),
+    ]
+    assert "url (" in outputs[-1].stdout
+    written = [path.read_bytes().decode("latin-1") for path in project.backups.iterdir()]
+    for text in [*written, *(o.stdout + o.stderr for o in outputs)]:
+        assert "s3cret-pw" not in text
+    [manifest] = [json.loads(text) for text in written if text.startswith("{")]
+    assert manifest["backend"] == "url"
+
+
+def test_url_backend_reports_an_unreachable_server(project, tmp_path):
+    env = {"INVOKE_MOLE_BACKEND": "url", "INVOKE_MOLE_URL": f"postgresql://u@/mole?host={tmp_path}"}
+    result = project.invoke("migrate", extra_env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no PostgreSQL server answers")
+
+
+def test_embedded_server_up_status_down(project, tmp_path):
+    data_dir = tmp_path / "own-server"
+    env = {"INVOKE_MOLE_DATA_DIR": str(data_dir)}
+    assert "not running" in project.invoke("status", check=True, extra_env=env).stdout
+    project.invoke("up", check=True, extra_env=env)
+    assert (data_dir / "pgdata" / "PG_VERSION").exists()
+    running = project.invoke("status", check=True, extra_env=env).stdout
+    assert "PostgreSQL 18" in running and f"database:   {project.database}" in running
+    project.invoke("up", check=True, extra_env=env)  # reused, not restarted
+    project.invoke("down", check=True, extra_env=env)
+    assert "not running" in project.invoke("status", check=True, extra_env=env).stdout
+    assert not EmbeddedServer(data_dir, ProcessRunner()).is_running()
+
+
+def test_unknown_backend_is_one_clear_error(project):
+    result = project.invoke("status", "--backend", "kubernetes")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: unknown backend 'kubernetes': choose one of auto, local, compose, url"
+    )
+
+
+def test_auto_picks_local_without_docker(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    backend = select_backend(settings_with(), ProcessRunner())
+    assert backend.name == "local"
+
+
+def test_auto_picks_compose_when_the_stack_runs(monkeypatch):
+    stand_in = REPO / "tests" / "stand_in"
+    monkeypatch.setenv("PATH", f"{stand_in}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    monkeypatch.setenv("MOLE_STAND_IN_LOG", "/dev/null")
+    backend = select_backend(settings_with(), ProcessRunner())
+    assert backend.name == "compose"
+
+
+def test_url_backend_refuses_a_url_that_is_not_postgres():
+    with pytest.raises(ToolingError, match="needs mole.url"):
+        select_backend(settings_with(backend="url", url="mysql://x@y/z"), ProcessRunner())
+
+
+def test_settings_read_the_database_from_url_or_pg_variables():
+    from mole.settings import database_from_environment
+
+    from_url = database_from_environment({"DATABASE_URL": "postgresql://u:p%40ss@db:5433/exp"})
+    assert (from_url["HOST"], from_url["PORT"], from_url["NAME"], from_url["PASSWORD"]) == (
+        "db", "5433", "exp", "p@ss"
+    )
+    socket = database_from_environment({"DATABASE_URL": "postgresql://u@/exp?host=/tmp/sock"})
+    assert socket["HOST"] == "/tmp/sock"
+    from_pg = database_from_environment({"PGHOST": "postgres", "PGDATABASE": "scratch", "PGUSER": "mole"})
+    assert (from_pg["HOST"], from_pg["NAME"], from_pg["USER"]) == ("postgres", "scratch", "mole")
+
+
+def test_task_list_does_not_import_django():
+    code = "import sys, tasks; assert not any(m.split('.')[0] in ('django', 'tooling') for m in sys.modules), 1"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+    listing = subprocess.run(
+        [str(Path(sys.executable).parent / "invoke"), "--list"], cwd=REPO, capture_output=True, text=True
+    )
+    assert "verify" in listing.stdout and "prune-backups" in listing.stdout
+
+
+def test_every_task_documents_every_option():
+    import tasks
+
+    for name in tasks.ns.task_names:
+        task = tasks.ns[name]
+        assert task.__doc__ and task.__doc__.strip(), name
+        params = [arg for arg in task.get_arguments()]
+        for arg in params:
+            assert arg.help, f"{name} --{arg.name} has no help"
