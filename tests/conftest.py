@@ -131,7 +131,9 @@ def compose_project(project, tmp_path):
     log = tmp_path / "docker-calls.jsonl"
     project.env.update(
         INVOKE_MOLE_BACKEND="compose",
-        PATH=f"{REPO / 'tests' / 'stand_in'}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        PATH=os.pathsep.join(
+            [str(REPO / "tests" / "stand_in"), str(Path(sys.executable).parent), os.environ["PATH"]]
+        ),
         MOLE_STAND_IN_LOG=str(log),
         MOLE_STAND_IN_PGHOST=project.server.environment["PGHOST"],
         MOLE_STAND_IN_PG_BIN=str(binaries_dir()),

@@ -105,7 +105,10 @@ def test_settings_read_the_database_from_url_or_pg_variables():
 
 
 def test_task_list_does_not_import_django():
-    code = "import sys, tasks; assert not any(m.split('.')[0] in ('django', 'tooling') for m in sys.modules), 1"
+    code = (
+        "import sys, tasks; "
+        "assert not any(m.split('.')[0] in ('django', 'tooling') for m in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
     listing = subprocess.run(
         [str(Path(sys.executable).parent / "invoke"), "--list"], cwd=REPO, capture_output=True, text=True

@@ -68,7 +68,9 @@ def test_compose_v1_is_used_when_v2_is_missing(compose_project, tmp_path):
     wrapper.write_text(f'#!/bin/sh\nexec "{real}" compose "$@"\n')
     wrapper.chmod(0o755)
     path_without_docker = os.pathsep.join(
-        part for part in compose_project.env["PATH"].split(os.pathsep) if not (os.path.isfile(os.path.join(part, "docker")))
+        part
+        for part in compose_project.env["PATH"].split(os.pathsep)
+        if not os.path.isfile(os.path.join(part, "docker"))
     )
     result = compose_project.invoke(
         "--dry", "migrate", extra_env={"PATH": f"{v1_dir}{os.pathsep}{path_without_docker}"}, check=True

@@ -29,7 +29,8 @@ class Difference:
     actual: Any = None
 
     def describe(self) -> str:
-        where = f"{self.table}.{self.object}" if self.object and self.kind.startswith("column") else self.table
+        is_column = self.kind.startswith("column")
+        where = f"{self.table}.{self.object}" if is_column else self.table
         subject = self.kind.replace("_", " ")
         if self.kind.endswith("_missing"):
             return f"{where}: {subject}: {self.described_object(self.expected)}"

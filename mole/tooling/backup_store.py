@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone
 from pathlib import Path
-from typing import Any
 from typing import IO
+from typing import Any
 from typing import Iterator
 
 from .errors import BackupNotFound

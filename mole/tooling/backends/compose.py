@@ -133,7 +133,8 @@ class ComposeBackend(Backend):
         """
         if not self.runner.dry and not self.is_available():
             raise BackendUnavailable(
-                f"the Compose stack ({self.compose_file.name}) is not running: run `invoke up --backend compose`"
+                f"the Compose stack ({self.compose_file.name}) is not running: "
+                "run `invoke up --backend compose`"
             )
         if not self.runner.dry and not self.database_exists(self.database):
             self.create_database(self.database)

@@ -1,0 +1,36 @@
+# Mole database tooling. `make` lists the targets; the work itself is in invoke tasks (`.venv/bin/invoke --list`).
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INVOKE := $(BIN)/invoke
+
+.PHONY: help
+help: ## Show this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-8s %s\n", $$1, $$2}'
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(BIN)/activate
+
+.PHONY: setup
+setup: $(BIN)/activate ## Create .venv from the pinned requirements
+
+.PHONY: demo
+demo: setup ## Embedded server up, migrate, sample data, backup, verify
+	$(INVOKE) demo
+
+.PHONY: test
+test: setup ## Run the test suite (real embedded PostgreSQL)
+	$(BIN)/pytest
+
+.PHONY: check
+check: setup ## Lint, and fail if models changed without a migration
+	$(BIN)/ruff check .
+	$(INVOKE) makemigrations --check
+
+.PHONY: clean
+clean: ## Stop the embedded server and remove .venv and .mole (backups are kept)
+	-$(INVOKE) down --backend local
+	rm -rf $(VENV) .mole
