@@ -88,12 +88,14 @@ class BackupStore:
         if not self.folder.is_dir():
             return []
         backups = []
-        for dump in sorted(self.folder.glob(f"*{DUMP_SUFFIX}")):
+        for dump in self.folder.glob(f"*{DUMP_SUFFIX}"):
             try:
                 backups.append(self.get(dump.stem))
             except ToolingError:
                 continue
-        return backups
+        # Names start with a timestamp to the second; within one second, write order decides.
+        return sorted(backups, key=lambda backup: (backup.manifest.get("created_utc", ""),
+                                                   backup.dump.stat().st_mtime_ns))
 
     def beyond(self, keep: int) -> list[Backup]:
         """The backups older than the newest `keep`."""
