@@ -10,6 +10,8 @@ import secrets
 from abc import ABC
 from abc import abstractmethod
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import IO
 from typing import Iterator
@@ -23,6 +25,15 @@ MAINTENANCE_DATABASE = "postgres"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
 
 
+@dataclass(frozen=True)
+class Command:
+    """An argv with the environment additions and folder it needs."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+
+
 class Backend(ABC):
     """Where Mole's database and Django run."""
 
@@ -33,6 +44,13 @@ class Backend(ABC):
         self.database = safe_database(database)
 
     @abstractmethod
+    def manage_command(self, args: list[str], database: str) -> Command:
+        """How this backend runs `manage.py ARGS` against `database`."""
+
+    @abstractmethod
+    def client_command(self, tool: str, args: list[str]) -> Command:
+        """How this backend runs a PostgreSQL client tool."""
+
     def manage(
         self,
         args: list[str],
@@ -42,8 +60,11 @@ class Backend(ABC):
         check: bool = True,
     ) -> Completed:
         """Run `manage.py ARGS` against `database` (the live one by default)."""
+        command = self.manage_command(args, database or self.database)
+        return self.runner.run(
+            command.argv, env=command.env, cwd=command.cwd, capture=capture, check=check
+        )
 
-    @abstractmethod
     def client(
         self,
         tool: str,
@@ -56,7 +77,24 @@ class Backend(ABC):
         stdout_path: Path | None = None,
         check: bool = True,
     ) -> Completed:
-        """Run a PostgreSQL client tool; its database goes in `args` (`--dbname`)."""
+        """Run psql, pg_dump or pg_restore; the database goes in `args` (`--dbname`).
+
+        `stdin`/`stdout` are open files streamed by the OS; the paths only name them
+        in dry-run output.
+        """
+        if tool not in CLIENT_TOOLS:
+            raise ValueError(f"not a client tool: {tool}")
+        command = self.client_command(tool, args)
+        return self.runner.run(
+            command.argv,
+            env=command.env,
+            capture=capture,
+            stdin=stdin,
+            stdout=stdout,
+            stdin_path=stdin_path,
+            stdout_path=stdout_path,
+            check=check,
+        )
 
     @abstractmethod
     def up(self) -> None:

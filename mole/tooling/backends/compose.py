@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import IO
 
 from ..errors import BackendUnavailable
-from ..process import Completed
 from ..process import ProcessRunner
-from .base import CLIENT_TOOLS
 from .base import Backend
+from .base import Command
 
 DJANGO_SERVICE = "django"
 POSTGRES_SERVICE = "postgres"
@@ -54,43 +52,16 @@ class ComposeBackend(Backend):
         """The one place that builds a `docker compose` command line."""
         return [*self.program, "-f", str(self.compose_file), *args]
 
-    def manage(
-        self,
-        args: list[str],
-        *,
-        database: str | None = None,
-        capture: bool = False,
-        check: bool = True,
-    ) -> Completed:
-        argv = self.compose(
-            "exec", "-T", "-e", f"PGDATABASE={database or self.database}",
+    def manage_command(self, args: list[str], database: str) -> Command:
+        return Command(self.compose(
+            "exec", "-T", "-e", f"PGDATABASE={database}",
             DJANGO_SERVICE, "python", "manage.py", *args,
-        )
-        return self.runner.run(argv, capture=capture, check=check)
+        ))
 
-    def client(
-        self,
-        tool: str,
-        args: list[str],
-        *,
-        capture: bool = False,
-        stdin: IO[bytes] | None = None,
-        stdout: IO[bytes] | None = None,
-        stdin_path: Path | None = None,
-        stdout_path: Path | None = None,
-        check: bool = True,
-    ) -> Completed:
-        assert tool in CLIENT_TOOLS, tool
-        argv = self.compose("exec", "-T", "-e", f"PGUSER={self.database_user}", POSTGRES_SERVICE, tool, *args)
-        return self.runner.run(
-            argv,
-            capture=capture,
-            stdin=stdin,
-            stdout=stdout,
-            stdin_path=stdin_path,
-            stdout_path=stdout_path,
-            check=check,
-        )
+    def client_command(self, tool: str, args: list[str]) -> Command:
+        return Command(self.compose(
+            "exec", "-T", "-e", f"PGUSER={self.database_user}", POSTGRES_SERVICE, tool, *args
+        ))
 
     def running_services(self) -> set[str]:
         result = self.runner.run(

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import sys
+from abc import abstractmethod
 from pathlib import Path
-from typing import IO
 from urllib.parse import parse_qs
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 from ..embedded_server import EmbeddedServer
 from ..embedded_server import binaries_dir
 from ..errors import BackendUnavailable
-from ..process import Completed
 from ..process import ProcessRunner
-from .base import CLIENT_TOOLS
 from .base import Backend
+from .base import Command
 
 
 class HostBackend(Backend):
@@ -28,45 +27,16 @@ class HostBackend(Backend):
         super().__init__(runner, database)
         self.django_dir = django_dir
 
+    @abstractmethod
     def client_environment(self) -> dict[str, str]:
-        raise NotImplementedError
+        """libpq variables (PGHOST, PGUSER, ...) that reach this backend's server."""
 
-    def manage(
-        self,
-        args: list[str],
-        *,
-        database: str | None = None,
-        capture: bool = False,
-        check: bool = True,
-    ) -> Completed:
-        env = {**self.client_environment(), "PGDATABASE": database or self.database}
-        return self.runner.run(
-            [sys.executable, "manage.py", *args], env=env, cwd=self.django_dir, capture=capture, check=check
-        )
+    def manage_command(self, args: list[str], database: str) -> Command:
+        env = {**self.client_environment(), "PGDATABASE": database}
+        return Command([sys.executable, "manage.py", *args], env, self.django_dir)
 
-    def client(
-        self,
-        tool: str,
-        args: list[str],
-        *,
-        capture: bool = False,
-        stdin: IO[bytes] | None = None,
-        stdout: IO[bytes] | None = None,
-        stdin_path: Path | None = None,
-        stdout_path: Path | None = None,
-        check: bool = True,
-    ) -> Completed:
-        assert tool in CLIENT_TOOLS, tool
-        return self.runner.run(
-            [str(binaries_dir() / tool), *args],
-            env=self.client_environment(),
-            capture=capture,
-            stdin=stdin,
-            stdout=stdout,
-            stdin_path=stdin_path,
-            stdout_path=stdout_path,
-            check=check,
-        )
+    def client_command(self, tool: str, args: list[str]) -> Command:
+        return Command([str(binaries_dir() / tool), *args], self.client_environment())
 
     def is_available(self) -> bool:
         result = self.client(
