@@ -79,7 +79,6 @@ class ProcessRunner:
         stdout: IO[bytes] | None = None,
         stdin_path: Path | None = None,
         stdout_path: Path | None = None,
-        input_text: str | None = None,
         check: bool = True,
         user: str | None = None,
         probe: bool = False,
@@ -106,10 +105,7 @@ class ProcessRunner:
             stdout_target = subprocess.PIPE
         else:
             stdout_target = None
-        if input_text is not None:
-            stdin_source = subprocess.PIPE
-        else:
-            stdin_source = stdin if stdin is not None else subprocess.DEVNULL
+        stdin_source = stdin if stdin is not None else subprocess.DEVNULL
         identity = {}
         if user is not None:
             # Drop root's groups too: with gid 0 left, root-owned folders deny by their group bits.
@@ -122,7 +118,6 @@ class ProcessRunner:
                 stdin=stdin_source,
                 stdout=stdout_target,
                 stderr=subprocess.PIPE,
-                input=input_text.encode() if input_text is not None else None,
                 **identity,
             )
         except FileNotFoundError as error:
