@@ -15,6 +15,8 @@ def count_poses(project) -> int:
 
 
 def test_migrate_sample_data_and_verify_pass(migrated, tmp_path):
+    for cached in (migrated.server.data_dir / "cache").glob("reference-*.json"):
+        cached.unlink()  # build the reference afresh: its scratch database must be dropped after
     report_path = tmp_path / "verify.json"
     result = migrated.invoke("verify", "--json", str(report_path))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -22,6 +24,8 @@ def test_migrate_sample_data_and_verify_pass(migrated, tmp_path):
     report = json.loads(report_path.read_text())
     assert report["ok"] is True and report["differences"] == []
     assert count_poses(migrated) == 240
+    scratch = migrated.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'mole_scratch_%'", "postgres")
+    assert scratch[0][0] == 0
 
 
 def test_verify_catches_a_column_altered_and_an_index_dropped_by_hand(migrated, tmp_path):
