@@ -89,12 +89,18 @@ def restore(c, backup, yes=False, backend=None):
 
     store = backup_store_of(c)
     chosen_backup = store.get(backup)
-    chosen_backup.verify_checksum()
     chosen = backend_of(c, backend)
-    if not yes and not chosen.runner.dry:
-        confirm(f"Replace database {chosen.database!r} with backup {chosen_backup.name}? [y/N] ")
+
+    def ask_first():
+        if not yes and not chosen.runner.dry:
+            confirm(f"Replace database {chosen.database!r} with backup {chosen_backup.name}? [y/N] ")
+
     safety = restore_backup(
-        chosen, store, chosen_backup, lock_wait_timeout=settings_of(c).lock_wait_timeout
+        chosen,
+        store,
+        chosen_backup,
+        lock_wait_timeout=settings_of(c).lock_wait_timeout,
+        confirm=ask_first,
     )
     if not chosen.runner.dry:
         saved = f" The previous database was saved as {safety.name}." if safety else ""
