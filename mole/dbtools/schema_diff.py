@@ -5,6 +5,7 @@ found, so that a report, a JSON file and a migration writer can all use it.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from dataclasses import dataclass
 from typing import Any
@@ -105,15 +106,12 @@ def compare_indexes(table: str, expected: list[dict], actual: list[dict]) -> Ite
 
 def compare_by_structure(table, expected, actual, *, key, kind) -> Iterable[Difference]:
     """Match objects by structure, never by name; duplicates count (two equal indexes are not one)."""
-    remaining = [key(item) for item in actual]
-    for item in expected:
-        if key(item) in remaining:
-            remaining.remove(key(item))
-        else:
-            yield Difference(f"{kind(item)}_missing", table, item["definition"], expected=item["name"])
-    unmatched = [key(item) for item in expected]
-    for item in actual:
-        if key(item) in unmatched:
-            unmatched.remove(key(item))
-        else:
-            yield Difference(f"{kind(item)}_extra", table, item["definition"], actual=item["name"])
+    for side, others, suffix in ((expected, actual, "missing"), (actual, expected, "extra")):
+        unmatched = Counter(key(item) for item in others)
+        for item in side:
+            if unmatched[key(item)]:
+                unmatched[key(item)] -= 1
+            elif suffix == "missing":
+                yield Difference(f"{kind(item)}_missing", table, item["definition"], expected=item["name"])
+            else:
+                yield Difference(f"{kind(item)}_extra", table, item["definition"], actual=item["name"])
