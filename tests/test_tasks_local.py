@@ -219,3 +219,25 @@ def test_dry_run_prints_commands_and_changes_nothing(migrated):
     migrate = migrated.invoke("--dry", "migrate", "--app", "data_collection", "--target", "0004", check=True)
     assert "manage.py migrate --no-input data_collection 0004" in migrate.stdout
     assert migrated.sql("SELECT count(*) FROM data_collection_pose")[0][0] == 240
+
+
+def test_restore_refuses_to_go_on_when_the_safety_backup_fails(migrated):
+    migrated.invoke("backup", "--label", "good", check=True)
+    [good] = migrated.backups.glob("*_good.dump")
+    migrated.sql("INSERT INTO data_collection_tester (name, email) VALUES ('marker', '')")
+    locker = migrated.server.connect(migrated.database)
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("LOCK TABLE data_collection_pose IN ACCESS EXCLUSIVE MODE")
+            result = migrated.invoke(
+                "restore", "--backup", good.stem, "--yes",
+                extra_env={"INVOKE_MOLE_LOCK_WAIT_TIMEOUT": "1s"},
+            )
+    finally:
+        locker.rollback()
+        locker.close()
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: pg_dump failed")
+    assert migrated.sql("SELECT count(*) FROM data_collection_tester WHERE name = 'marker'")[0][0] == 1
+    left = sorted(path.name.split("_", 1)[1] for path in migrated.backups.iterdir())
+    assert left == ["good.dump", "good.json"]
