@@ -8,10 +8,11 @@ from invoke import Collection
 from . import backups
 from . import database
 from . import demo
+from . import legacy
 from .common import CONFIG_DEFAULTS
 
 ns = Collection()
-for module in (database, backups, demo):
+for module in (database, backups, legacy, demo):
     for name in getattr(module, "__all__"):
         ns.add_task(getattr(module, name))
 ns.configure({"mole": CONFIG_DEFAULTS})

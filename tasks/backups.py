@@ -78,33 +78,36 @@ def prune_backups(c, keep):
 @task(
     help={
         "backup": "Name of the backup to restore (see `invoke backups`).",
+        "bundle": "Or: name of a legacy bundle whose migrated database to restore (see `invoke bundles`).",
         "yes": "Do not ask before replacing the live database.",
         "backend": BACKEND_HELP,
     }
 )
 @reports_errors
-def restore(c, backup, yes=False, backend=None):
-    """Replace the live database with a backup, after taking a safety backup of it."""
-    from tooling.database_backup import restore_backup
+def restore(c, backup=None, bundle=None, yes=False, backend=None):
+    """Replace the live database with a backup or a bundle's migrated database, after a safety backup."""
+    from tooling.database_backup import replace_live_database
 
-    store = backup_store_of(c)
-    chosen_backup = store.get(backup)
+    if bool(backup) == bool(bundle):
+        raise Exit("error: give either --backup or --bundle", code=2)
+    if backup:
+        chosen_backup = backup_store_of(c).get(backup)
+        what, dump, check = f"backup {chosen_backup.name}", chosen_backup.dump, chosen_backup.verify_checksum
+    else:
+        from .legacy import bundle_store_of
+
+        chosen_bundle = bundle_store_of(c).get(bundle)
+        what, dump, check = f"bundle {chosen_bundle.name}", chosen_bundle.migrated_dump, chosen_bundle.verify_checksums
     chosen = backend_of(c, backend)
-
-    def ask_first():
-        if not yes and not chosen.runner.dry:
-            confirm(f"Replace database {chosen.database!r} with backup {chosen_backup.name}? [y/N] ")
-
-    safety = restore_backup(
-        chosen,
-        store,
-        chosen_backup,
-        lock_wait_timeout=settings_of(c).lock_wait_timeout,
-        confirm=ask_first,
+    check()
+    if not yes and not chosen.runner.dry:
+        confirm(f"Replace database {chosen.database!r} with {what}? [y/N] ")
+    safety = replace_live_database(
+        chosen, backup_store_of(c), dump, lock_wait_timeout=settings_of(c).lock_wait_timeout
     )
     if not chosen.runner.dry:
         saved = f" The previous database was saved as {safety.name}." if safety else ""
-        print(f"Restored {chosen_backup.name} into {chosen.database!r}.{saved}")
+        print(f"Restored {what} into {chosen.database!r}.{saved}")
 
 
 def confirm(question: str) -> None:

@@ -5,7 +5,9 @@ Imports of the tooling happen inside functions, so `invoke --list` stays fast.
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import time
 from pathlib import Path
 
 from invoke import Exit
@@ -69,3 +71,22 @@ def reports_errors(body):
             raise Exit("interrupted", code=130) from None
 
     return task_body
+
+
+def terminal_progress(what: str):
+    """A progress callback printing `bytes read of total` on a terminal; None in CI or a pipe."""
+    if os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and done < total:
+            return
+        last[0] = now
+        percent = f" ({100 * done // total}%)" if total else ""
+        end = "\n" if done >= total else ""
+        print(f"\r{what}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB{percent}", end=end,
+              file=sys.stderr, flush=True)
+
+    return show

@@ -122,10 +122,7 @@ def verify(c, database=None, json=None, backend=None):
     report = verify_database(chosen, settings_of(c), database or chosen.database)
     if chosen.runner.dry:
         return
-    for check in report.checks:
-        print(f"{'ok  ' if check.ok else 'FAIL'} {check.summary}")
-        for problem in check.problems:
-            print(f"       - {problem}")
+    print_checks(report)
     if json:
         report.write_json(Path(json))
         print(f"Wrote {json}")
@@ -133,3 +130,10 @@ def verify(c, database=None, json=None, backend=None):
         count = sum(len(check.problems) for check in report.checks)
         raise Exit(f"verify: {report.database} is not compliant ({count} problems)", code=EXIT_NOT_COMPLIANT)
     print(f"verify: {report.database} is compliant.")
+
+
+def print_checks(report) -> None:
+    for check in report.checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.summary}")
+        for problem in check.problems:
+            print(f"       - {problem}")

@@ -37,6 +37,8 @@ class Difference:
             return f"{where}: {subject}: {self.described_object(self.expected)}"
         if self.kind.endswith("_extra"):
             return f"{where}: {subject} (not in the reference): {self.described_object(self.actual)}"
+        if self.kind.endswith("_name"):
+            return f"{where}: {subject} differs for {self.object}: expected {self.expected!r}, found {self.actual!r}"
         return f"{where}: {subject} differs: expected {self.expected!r}, found {self.actual!r}"
 
     def described_object(self, name: Any) -> str:
@@ -102,6 +104,39 @@ def compare_indexes(table: str, expected: list[dict], actual: list[dict]) -> Ite
     yield from compare_by_structure(
         table, expected, actual, key=lambda index: index["definition"], kind=lambda index: "index"
     )
+
+
+def compare_names(expected: dict[str, Any], actual: dict[str, Any]) -> list[Difference]:
+    """Constraints and indexes equal in structure but named differently (`<kind>_name`).
+
+    Not a structural difference: Django versions name things differently. They
+    are reported so that a migration can rename them, because later migrations
+    that remove an index or constraint find it by name.
+    """
+    differences: list[Difference] = []
+    for table in sorted(set(expected["tables"]) & set(actual["tables"])):
+        want, have = expected["tables"][table], actual["tables"][table]
+        pairs = (
+            (want["constraints"], have["constraints"],
+             lambda item: (item["type"], item["definition"]),
+             lambda item: CONSTRAINT_KINDS.get(item["type"], "constraint")),
+            (want["indexes"], have["indexes"], lambda item: item["definition"], lambda item: "index"),
+        )
+        for wanted, found, key, kind in pairs:
+            found_names: dict[Any, list[str]] = {}
+            for item in found:
+                found_names.setdefault(key(item), []).append(item["name"])
+            for item in sorted(wanted, key=lambda item: item["name"]):
+                names = sorted(found_names.get(key(item), []))
+                if not names or item["name"] in names:
+                    if item["name"] in names:
+                        found_names[key(item)].remove(item["name"])
+                    continue
+                found_names[key(item)].remove(names[0])
+                differences.append(
+                    Difference(f"{kind(item)}_name", table, item["definition"], item["name"], names[0])
+                )
+    return differences
 
 
 def compare_by_structure(table, expected, actual, *, key, kind) -> Iterable[Difference]:

@@ -6,7 +6,6 @@ A restore loads into a staging database first and swaps it in only when
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from .backends import Backend
 from .backup_store import Backup
@@ -77,24 +76,10 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
         backend.rename_database(staging, target)
 
 
-def restore_backup(
-    backend: Backend,
-    store: BackupStore,
-    backup: Backup,
-    *,
-    lock_wait_timeout: str,
-    confirm: Callable[[], None] = lambda: None,
-) -> Backup | None:
-    """Replace the live database with `backup`, after a safety backup of the live one.
-
-    `confirm` runs once the checksum is known good and before anything changes;
-    it raises to stop. Returns the safety backup (None when there was no live
-    database to save).
-    """
-    backup.verify_checksum()
-    confirm()
+def replace_live_database(backend: Backend, store: BackupStore, dump: Path, *, lock_wait_timeout: str) -> Backup | None:
+    """Load a checked custom-format dump as the live database, saving the live one first."""
     safety = None
     if backend.runner.dry or backend.database_exists(backend.database):
         safety = take_backup(backend, store, "before-restore", lock_wait_timeout=lock_wait_timeout)
-    load_dump_as(backend, backup.dump, backend.database)
+    load_dump_as(backend, dump, backend.database)
     return safety

@@ -23,9 +23,9 @@ def migration_state(backend: Backend, database: str | None = None) -> dict[str, 
     return _json_from_command(backend, ["migration_state"], database)
 
 
-def schema_snapshot(backend: Backend, database: str | None = None) -> dict[str, Any]:
-    """The database's public schema, as `dbtools.introspection` reads it."""
-    return _json_from_command(backend, ["schema_snapshot"], database)
+def schema_snapshot(backend: Backend, database: str | None = None, schema: str = "public") -> dict[str, Any]:
+    """One schema of the database (public by default), as `dbtools.introspection` reads it."""
+    return _json_from_command(backend, ["schema_snapshot", "--schema", schema], database)
 
 
 def data_collection_head(state: dict[str, Any]) -> str | None:

@@ -51,3 +51,31 @@ class ChecksumMismatch(ToolingError):
 
 class DatabaseNotFound(ToolingError):
     """The database to act on does not exist on the server."""
+
+
+class NotADump(ToolingError, ValueError):
+    """The input file is not a dump we can load (empty, truncated, or another kind of file)."""
+
+
+class UnsafeArchive(ToolingError, ValueError):
+    """An archive member would land outside the folder it is extracted into."""
+
+
+class NotAMoleDatabase(ToolingError):
+    """The dump loaded, but holds no data_collection tables."""
+
+
+class BundleNotFound(ToolingError, FileNotFoundError):
+    """No legacy bundle of that name exists."""
+
+
+class BundleExists(ToolingError, FileExistsError):
+    """A bundle of that name exists already; bundles are never overwritten."""
+
+
+class MigrationNotFound(ToolingError, FileNotFoundError):
+    """The custom migration named does not exist in the migrations folder."""
+
+
+class VerificationFailed(ToolingError):
+    """The migrated database is not compliant, or data would be lost."""

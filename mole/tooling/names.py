@@ -30,3 +30,8 @@ def safe_database(name: str) -> str:
 
 def quote_identifier(name: str) -> str:
     return '"' + safe_database(name) + '"'
+
+
+def quote_sql_identifier(name: str) -> str:
+    """Any identifier found in a schema (legacy names may need quoting), quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'

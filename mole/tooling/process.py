@@ -12,10 +12,12 @@ import pwd
 import shlex
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import IO
+from typing import Iterable
 
 from .errors import CommandFailed
 
@@ -76,6 +78,7 @@ class ProcessRunner:
         cwd: Path | None = None,
         capture: bool = False,
         stdin: IO[bytes] | None = None,
+        stdin_chunks: Iterable[bytes] | None = None,
         stdout: IO[bytes] | None = None,
         stdin_path: Path | None = None,
         stdout_path: Path | None = None,
@@ -87,7 +90,8 @@ class ProcessRunner:
 
         `stdin`/`stdout` are open binary files, streamed by the OS and never
         read into memory here; `stdin_path`/`stdout_path` only name them for
-        the dry-run and echo text. Without `capture` and `stdout`, output goes
+        the dry-run and echo text. `stdin_chunks` is fed to the command piece
+        by piece (for input that is decompressed or filtered on the way). Without `capture` and `stdout`, output goes
         to the terminal. A `probe` only looks (is the server up? which Compose?):
         it runs even in a dry run, and is not echoed.
         """
@@ -105,13 +109,16 @@ class ProcessRunner:
             stdout_target = subprocess.PIPE
         else:
             stdout_target = None
-        stdin_source = stdin if stdin is not None else subprocess.DEVNULL
+        if stdin_chunks is not None:
+            stdin_source = subprocess.PIPE
+        else:
+            stdin_source = stdin if stdin is not None else subprocess.DEVNULL
         identity = {}
         if user is not None:
             # Drop root's groups too: with gid 0 left, root-owned folders deny by their group bits.
             identity = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
         try:
-            result = subprocess.run(
+            process = subprocess.Popen(
                 argv,
                 env=full_env,
                 cwd=cwd,
@@ -124,13 +131,53 @@ class ProcessRunner:
             if not check:
                 return Completed(127, "", f"{argv[0]} not found")
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
-        stderr = result.stderr.decode(errors="replace")
-        captured = result.stdout.decode(errors="replace") if capture else ""
-        if stderr and not capture and result.returncode == 0:
+        with process:
+            if stdin_chunks is None:
+                out_bytes, err_bytes = process.communicate()
+            else:
+                out_bytes, err_bytes = feed(process, stdin_chunks)
+        stderr = err_bytes.decode(errors="replace")
+        captured = out_bytes.decode(errors="replace") if capture and out_bytes else ""
+        if stderr and not capture and process.returncode == 0:
             sys.stderr.write(stderr)
-        if check and result.returncode != 0:
-            raise CommandFailed(argv, result.returncode, last_lines(stderr))
-        return Completed(result.returncode, captured, stderr)
+        if check and process.returncode != 0:
+            raise CommandFailed(argv, process.returncode, last_lines(stderr))
+        return Completed(process.returncode, captured, stderr)
+
+
+def feed(process: subprocess.Popen, chunks: Iterable[bytes]) -> tuple[bytes, bytes]:
+    """Write `chunks` to the process while threads drain its output (no pipe can fill up).
+
+    If the process exits early (it failed), the rest of the input is not read.
+    An error raised by `chunks` (a truncated gzip, say) stops the process and propagates.
+    """
+    collected: dict[str, bytes] = {"out": b"", "err": b""}
+
+    def drain(stream, key):
+        collected[key] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(process.stderr, "err"), daemon=True)]
+    if process.stdout is not None:
+        readers.append(threading.Thread(target=drain, args=(process.stdout, "out"), daemon=True))
+    for reader in readers:
+        reader.start()
+    try:
+        for chunk in chunks:
+            process.stdin.write(chunk)
+    except BrokenPipeError:
+        pass
+    except BaseException:
+        process.kill()
+        raise
+    finally:
+        try:
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
+        process.wait()
+        for reader in readers:
+            reader.join()
+    return collected["out"], collected["err"]
 
 
 def last_lines(text: str) -> str:

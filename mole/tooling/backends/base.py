@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import IO
+from typing import Iterable
 from typing import Iterator
 
 from ..names import quote_identifier
@@ -23,6 +24,7 @@ from ..process import ProcessRunner
 
 MAINTENANCE_DATABASE = "postgres"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
+SCRATCH_PREFIX = "mole_scratch_"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Backend(ABC):
         *,
         capture: bool = False,
         stdin: IO[bytes] | None = None,
+        stdin_chunks: Iterable[bytes] | None = None,
         stdout: IO[bytes] | None = None,
         stdin_path: Path | None = None,
         stdout_path: Path | None = None,
@@ -79,8 +82,8 @@ class Backend(ABC):
     ) -> Completed:
         """Run psql, pg_dump or pg_restore; the database goes in `args` (`--dbname`).
 
-        `stdin`/`stdout` are open files streamed by the OS; the paths only name them
-        in dry-run output.
+        `stdin`/`stdout` are open files streamed by the OS, `stdin_chunks` input
+        fed piece by piece; the paths only name them in dry-run output.
         """
         if tool not in CLIENT_TOOLS:
             raise ValueError(f"not a client tool: {tool}")
@@ -90,6 +93,7 @@ class Backend(ABC):
             env=command.env,
             capture=capture,
             stdin=stdin,
+            stdin_chunks=stdin_chunks,
             stdout=stdout,
             stdin_path=stdin_path,
             stdout_path=stdout_path,
@@ -162,11 +166,12 @@ class Backend(ABC):
         ])
 
     @contextmanager
-    def scratch_database(self, purpose: str) -> Iterator[str]:
-        """A new empty database, dropped afterwards whatever happens (Ctrl-C included)."""
-        name = f"mole_scratch_{purpose}_{secrets.token_hex(4)}"
+    def scratch_database(self, purpose: str, *, keep: bool = False) -> Iterator[str]:
+        """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`."""
+        name = f"{SCRATCH_PREFIX}{purpose}_{secrets.token_hex(4)}"
         self.create_database(name)
         try:
             yield name
         finally:
-            self.drop_database(name)
+            if not keep:
+                self.drop_database(name)

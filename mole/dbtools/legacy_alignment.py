@@ -1,0 +1,98 @@
+"""The operation every custom (legacy) migration uses.
+
+It aligns exactly one legacy schema, named by its fingerprint, to the schema of
+the migration it depends on, and does nothing on any other database, so fresh
+installs pass through untouched. It changes the database only: Django's state
+is already right. The alignment is recorded in `legacy.alignments`, so that
+unapplying it undoes the steps only where they were done.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import migrations
+
+from .fingerprint import schema_fingerprint
+from .introspection import snapshot
+from .legacy_schema import LEGACY_SCHEMA
+
+RECORD_TABLE = f"{LEGACY_SCHEMA}.alignments"
+
+
+class UnreviewedDraft(Exception):
+    """A drafted legacy migration was about to run before anyone reviewed it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One reversible change; `review` says what a person must check first."""
+
+    description: str
+    forward: str
+    reverse: str
+    review: str = ""
+
+
+class AlignLegacySchema(migrations.RunPython):
+    def __init__(self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str) -> None:
+        self.fingerprint = fingerprint
+        self.steps = steps
+        self.reviewed = reviewed
+        self.migration_name = name
+        super().__init__(self.align, self.unalign, atomic=True)
+
+    def deconstruct(self):
+        kwargs = {
+            "fingerprint": self.fingerprint,
+            "steps": self.steps,
+            "reviewed": self.reviewed,
+            "name": self.migration_name,
+        }
+        return (self.__class__.__qualname__, [], kwargs)
+
+    def describe(self):
+        return f"Align the legacy schema {self.fingerprint} ({len(self.steps)} steps)"
+
+    def align(self, apps, schema_editor):
+        with schema_editor.connection.cursor() as cursor:
+            if schema_fingerprint(snapshot(cursor)) != self.fingerprint:
+                return
+            if not self.reviewed:
+                raise UnreviewedDraft(
+                    f"{self.migration_name} is an unreviewed draft: read its REVIEW notes, "
+                    "then set REVIEWED = True"
+                )
+            for step in self.steps:
+                run_step(cursor, step.forward)
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} (migration text PRIMARY KEY, "
+                "fingerprint text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            cursor.execute(
+                f"INSERT INTO {RECORD_TABLE} (migration, fingerprint) VALUES (%s, %s)",
+                [self.migration_name, self.fingerprint],
+            )
+
+    def unalign(self, apps, schema_editor):
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [RECORD_TABLE])
+            if cursor.fetchone()[0] is None:
+                return
+            cursor.execute(f"DELETE FROM {RECORD_TABLE} WHERE migration = %s", [self.migration_name])
+            if not cursor.rowcount:
+                return
+            for step in reversed(self.steps):
+                run_step(cursor, step.reverse)
+
+
+def run_step(cursor, sql: str) -> None:
+    """Run one step with deferred constraints checked first.
+
+    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: after an UPDATE,
+    PostgreSQL refuses ALTER TABLE on the table until pending checks have run
+    (Django's own schema editor does the same around its ALTERs).
+    """
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(sql)
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -1,0 +1,41 @@
+"""Migrate an empty database one data_collection migration at a time, fingerprinting each schema.
+
+This gives the lineage S1..Sn that legacy dumps are matched against. It runs in
+one process (one Django start instead of one per migration).
+"""
+import json
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+from dbtools.fingerprint import app_tables
+from dbtools.fingerprint import schema_fingerprint
+from dbtools.introspection import snapshot
+
+APP = "data_collection"
+
+
+class Command(BaseCommand):
+    help = "On an EMPTY database: migrate data_collection step by step and print each schema as JSON."
+
+    def handle(self, *args, **options):
+        with connection.cursor() as cursor:
+            if snapshot(cursor)["tables"]:
+                raise CommandError("schema_lineage needs an empty database: it migrates it")
+        loader = MigrationLoader(connection)
+        (leaf,) = loader.graph.leaf_nodes(APP)
+        plan = [name for app, name in loader.graph.forwards_plan(leaf) if app == APP]
+        steps = []
+        for name in plan:
+            call_command("migrate", APP, name, verbosity=0, interactive=False)
+            with connection.cursor() as cursor:
+                schema = snapshot(cursor)
+            steps.append({
+                "migration": f"{APP}.{name}",
+                "fingerprint": schema_fingerprint(schema),
+                "tables": app_tables(schema),
+            })
+        self.stdout.write(json.dumps({"steps": steps}, sort_keys=True))

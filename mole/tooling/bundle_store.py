@@ -1,0 +1,122 @@
+"""Legacy bundles on disk: `db_backups/bundles/<name>/`, each whole or not there at all.
+
+A bundle is written into a hidden temporary folder next to its final place and
+renamed in one step when complete. `manifest.json` lists the sha256 of every
+other file, so a bundle can be checked at any time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Iterator
+
+from .backup_store import sha256_of
+from .errors import BundleExists
+from .errors import BundleNotFound
+from .errors import ChecksumMismatch
+from .errors import ToolingError
+from .names import safe_name
+
+MANIFEST = "manifest.json"
+MIGRATED_DUMP = "migrated.dump"
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder` but the manifest, by relative POSIX path."""
+    return {
+        path.relative_to(folder).as_posix(): sha256_of(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST
+    }
+
+
+@dataclass(frozen=True)
+class Bundle:
+    name: str
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def migrated_dump(self) -> Path:
+        return self.folder / MIGRATED_DUMP
+
+    def verify_checksums(self) -> None:
+        """Every file the manifest lists is there and unchanged, and no file was added."""
+        recorded = self.manifest.get("files", {})
+        actual = file_checksums(self.folder)
+        problems = [f"{path} is missing" for path in recorded if path not in actual]
+        problems += [f"{path} changed" for path in recorded if path in actual and actual[path] != recorded[path]]
+        problems += [f"{path} was added" for path in actual if path not in recorded]
+        if problems:
+            raise ChecksumMismatch(f"bundle {self.name} was altered: {'; '.join(problems)}")
+
+
+class BundleStore:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path_of(self, name: str) -> Path:
+        return self.folder / safe_name(name, "bundle name")
+
+    def get(self, name: str) -> Bundle:
+        folder = self.path_of(name)
+        manifest_path = folder / MANIFEST
+        if not manifest_path.is_file():
+            raise BundleNotFound(f"no bundle named {name!r} in {self.folder}")
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise ToolingError(f"the manifest of bundle {name} cannot be read: {error}") from error
+        return Bundle(name, folder, manifest)
+
+    def all(self) -> list[Bundle]:
+        if not self.folder.is_dir():
+            return []
+        bundles = []
+        for folder in sorted(self.folder.iterdir()):
+            if folder.is_dir() and not folder.name.startswith(".") and (folder / MANIFEST).is_file():
+                try:
+                    bundles.append(self.get(folder.name))
+                except ToolingError:
+                    continue
+        return sorted(bundles, key=lambda bundle: bundle.manifest.get("created_utc", ""))
+
+    def free_name(self, wanted: str, *, exact: bool) -> str:
+        """`wanted` if unused; taken, an exact name is refused and a default one gets a suffix."""
+        safe_name(wanted, "bundle name")
+        if not self.path_of(wanted).exists():
+            return wanted
+        if exact:
+            raise BundleExists(f"bundle {wanted!r} exists already: bundles are never overwritten")
+        number = 2
+        while self.path_of(f"{wanted}-{number}").exists():
+            number += 1
+        return f"{wanted}-{number}"
+
+    @contextmanager
+    def creating(self, name: str, manifest: dict[str, Any]) -> Iterator[Path]:
+        """A temporary folder to fill; on success the manifest is added and it becomes the bundle."""
+        final = self.path_of(name)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f".{name}.partial-{secrets.token_hex(4)}"
+            partial.mkdir()
+        except OSError as error:
+            raise ToolingError(f"cannot write in {self.folder}: {error.strerror}") from error
+        try:
+            yield partial
+            manifest["files"] = file_checksums(partial)
+            (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            if final.exists():
+                raise BundleExists(f"bundle {name!r} appeared while this one was written; nothing replaced")
+            os.rename(partial, final)
+        except OSError as error:
+            raise ToolingError(f"cannot write bundle {name}: {error.strerror or error}") from error
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)

@@ -1,0 +1,93 @@
+"""Did a migration lose data? Compare the inventories taken before and after it.
+
+Rows may be added (migrations add content types, permissions, defaults), never
+removed (a table that grew is reported, its columns not compared). A column's values must still be somewhere: under the same name, or
+under another name or in the `legacy` schema with the same checksum. A column
+whose type changed is reported as converted; one that held only NULLs may be
+filled by a data migration.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+
+@dataclass
+class DataCheck:
+    kept_rows: int = 0
+    losses: list[str] = field(default_factory=list)
+    converted: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    grown: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kept_rows": self.kept_rows, "losses": self.losses,
+                "converted": self.converted, "moved": self.moved, "grown": self.grown}
+
+
+def find_table(name: str, before_table: dict, before: dict, after: dict) -> str | None:
+    """The table's place after the migration: same name, moved to legacy, or renamed."""
+    schema, table = name.split(".", 1)
+    for candidate in (name, f"legacy.{table}"):
+        if candidate in after:
+            return candidate
+    checksums = {c["checksum"] for c in before_table["columns"].values() if c["non_null"]}
+    for candidate, data in after.items():
+        if candidate in before or data["rows"] != before_table["rows"]:
+            continue
+        if checksums & {c["checksum"] for c in data["columns"].values()}:
+            return candidate
+    return None
+
+
+def find_column(checksum: str, after: dict, preferred: str | None) -> str | None:
+    places = [preferred] if preferred else []
+    places += [name for name in after if name != preferred]
+    for place in places:
+        for column, data in after[place]["columns"].items():
+            if data["checksum"] == checksum:
+                return f"{place}.{column}"
+    return None
+
+
+def check_data(before: dict[str, Any], after: dict[str, Any]) -> DataCheck:
+    result = DataCheck()
+    for name, table in sorted(before.items()):
+        place = find_table(name, table, before, after)
+        if place is None:
+            if table["rows"]:
+                result.losses.append(f"{name}: table dropped with its {table['rows']} rows")
+            continue
+        if place != name:
+            result.moved.append(f"{name} -> {place}")
+        rows_after = after[place]["rows"]
+        result.kept_rows += min(rows_after, table["rows"])
+        if rows_after < table["rows"]:
+            result.losses.append(f"{name}: {table['rows'] - rows_after} of {table['rows']} rows deleted")
+            continue
+        if rows_after > table["rows"]:
+            # Checksums are sums over rows: with rows added they cannot match, so say so.
+            result.grown.append(f"{name}: {rows_after - table['rows']} rows added, values not compared")
+            continue
+        for column, data in table["columns"].items():
+            check_column(result, name, place, column, data, after)
+    return result
+
+
+def check_column(result: DataCheck, name: str, place: str, column: str, data: dict, after: dict) -> None:
+    if not data["non_null"]:
+        return
+    same = after[place]["columns"].get(column)
+    if same and same["checksum"] == data["checksum"]:
+        return
+    if same and same["type"] != data["type"]:
+        result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
+        return
+    found = find_column(data["checksum"], after, place)
+    if found:
+        result.moved.append(f"{name}.{column} -> {found}")
+    elif same and same["non_null"] >= data["non_null"]:
+        result.losses.append(f"{name}.{column}: values changed in {data['non_null']} non-NULL rows")
+    else:
+        result.losses.append(f"{name}.{column}: {data['non_null']} non-NULL values dropped")

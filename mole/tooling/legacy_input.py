@@ -1,0 +1,198 @@
+"""What a legacy input file is, judged by its first bytes, and how to stream it into psql.
+
+Accepted: pg_dump plain SQL (with or without `--create`), the same gzip-compressed,
+pg_dump custom format, and Mole's archive (a tar or tar.gz holding one `.sql`
+and a `mole_media/` folder). Archive members are all checked before anything is
+extracted. Dumps are streamed in chunks, never read whole into memory.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from pathlib import PurePosixPath
+from typing import IO
+from typing import Callable
+from typing import Iterator
+
+from .errors import NotADump
+from .errors import UnsafeArchive
+
+PLAIN_SQL = "plain SQL"
+GZIP_SQL = "gzip-compressed SQL"
+CUSTOM = "pg_dump custom format"
+MOLE_ARCHIVE = "Mole archive"
+
+PG_DUMP_HEADER = b"PostgreSQL database dump"
+PG_DUMP_TRAILER = b"-- PostgreSQL database dump complete"
+MEDIA_FOLDER = "mole_media"
+SNIFF_BYTES = 8192
+CHUNK_BYTES = 1 << 20
+
+# Statements that only make sense on the server the dump came from: its database,
+# its roles (we restore like `pg_restore --no-owner --no-privileges`).
+SERVER_SPECIFIC = re.compile(
+    rb"^(CREATE DATABASE |ALTER DATABASE |DROP DATABASE |COMMENT ON DATABASE |\\connect |GRANT |REVOKE "
+    rb"|ALTER DEFAULT PRIVILEGES |ALTER .* OWNER TO [^;]*;$)"
+)
+COPY_START = re.compile(rb"^COPY .* FROM stdin;$")
+COPY_END = b"\\."
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class LegacyInput:
+    path: Path
+    kind: str
+    size: int
+
+
+def is_tar(head: bytes) -> bool:
+    return len(head) >= 262 and head[257:262] == b"ustar"
+
+
+def looks_like_sql(head: bytes) -> bool:
+    return PG_DUMP_HEADER in head and b"\x00" not in head
+
+
+def detect(path: Path) -> LegacyInput:
+    """Name the input's format from its content; refuse anything else in one line."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(SNIFF_BYTES)
+    except OSError as error:
+        raise NotADump(f"cannot read {path}: {error.strerror}") from error
+    if not path.is_file():
+        raise NotADump(f"{path} is not a file")
+    if not head:
+        raise NotADump(f"{path} is empty")
+    if head.startswith(b"PGDMP"):
+        return LegacyInput(path, CUSTOM, size)
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as stream:
+                inner = stream.read(SNIFF_BYTES)
+        except (OSError, EOFError) as error:
+            raise NotADump(f"{path} is a damaged gzip file: {error}") from error
+        if is_tar(inner):
+            return LegacyInput(path, MOLE_ARCHIVE, size)
+        if looks_like_sql(inner):
+            return LegacyInput(path, GZIP_SQL, size)
+        raise NotADump(f"{path} is gzip-compressed but holds neither a pg_dump SQL file nor a tar archive")
+    if is_tar(head):
+        return LegacyInput(path, MOLE_ARCHIVE, size)
+    if looks_like_sql(head):
+        return LegacyInput(path, PLAIN_SQL, size)
+    raise NotADump(
+        f"{path} is not a PostgreSQL dump: it is neither pg_dump SQL (plain or gzip), "
+        "pg_dump custom format nor a Mole archive"
+    )
+
+
+@dataclass(frozen=True)
+class ExtractedArchive:
+    sql: LegacyInput
+    media: Path | None
+
+
+def check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    name = PurePosixPath(member.name)
+    if name.is_absolute() or ".." in name.parts:
+        raise UnsafeArchive(f"{archive}: member {member.name!r} would be written outside the folder")
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeArchive(f"{archive}: member {member.name!r} is a link or device, not a file")
+
+
+def extract_archive(legacy: LegacyInput, into: Path) -> ExtractedArchive:
+    """Check every member, then extract; the archive must hold exactly one `.sql` file."""
+    try:
+        with tarfile.open(legacy.path, "r:*") as archive:
+            members = archive.getmembers()
+            for member in members:
+                check_member(member, legacy.path)
+            sql_members = [m for m in members if m.isfile() and m.name.endswith(".sql")]
+            if len(sql_members) != 1:
+                raise NotADump(
+                    f"{legacy.path}: a Mole archive holds exactly one .sql file, this one holds "
+                    f"{len(sql_members)}"
+                )
+            archive.extractall(into, filter="data")
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise NotADump(f"{legacy.path} is a damaged archive: {error}") from error
+    media = media_folder(members, into)
+    sql = detect(into / sql_members[0].name)
+    if sql.kind not in (PLAIN_SQL, GZIP_SQL):
+        raise NotADump(f"{legacy.path}: its .sql member is not pg_dump SQL")
+    return ExtractedArchive(sql, media)
+
+
+def media_folder(members: list[tarfile.TarInfo], into: Path) -> Path | None:
+    """The extracted `mole_media/` folder, found by path (archives may omit folder entries)."""
+    for member in members:
+        parts = PurePosixPath(member.name).parts
+        if MEDIA_FOLDER in parts[:-1] or (member.isdir() and parts and parts[-1] == MEDIA_FOLDER):
+            return into.joinpath(*parts[: parts.index(MEDIA_FOLDER) + 1])
+    return None
+
+
+def raw_chunks(stream: IO[bytes], total: int, progress: Progress | None, position: Callable[[], int]):
+    for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
+        yield chunk
+        if progress:
+            progress(position(), total)
+
+
+def sql_chunks(legacy: LegacyInput, progress: Progress | None = None) -> Iterator[bytes]:
+    """The SQL of a plain or gzip dump, without server-specific statements, in chunks.
+
+    Raises NotADump at the end when pg_dump's closing line never came: a dump
+    cut short would otherwise load as a smaller, silently incomplete database.
+    """
+    with legacy.path.open("rb") as raw:
+        if legacy.kind == GZIP_SQL:
+            stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
+        else:
+            stream = raw
+        try:
+            yield from filtered_sql(stream, legacy, progress, raw.tell)
+        except (OSError, EOFError) as error:
+            raise NotADump(f"{legacy.path} is truncated or damaged: {error}") from error
+
+
+def filtered_sql(stream: IO[bytes], legacy: LegacyInput, progress: Progress | None, position):
+    in_copy = False
+    complete = False
+    pending: list[bytes] = []
+    pending_bytes = 0
+    for line in stream:
+        stripped = line.rstrip(b"\r\n")
+        if in_copy:
+            in_copy = stripped != COPY_END
+        elif COPY_START.match(stripped):
+            in_copy = True
+        elif stripped.startswith(PG_DUMP_TRAILER):
+            complete = True
+        elif SERVER_SPECIFIC.match(stripped):
+            continue
+        pending.append(line)
+        pending_bytes += len(line)
+        if pending_bytes >= CHUNK_BYTES:
+            yield b"".join(pending)
+            pending, pending_bytes = [], 0
+            if progress:
+                progress(position(), legacy.size)
+    if pending:
+        yield b"".join(pending)
+    if progress:
+        progress(position(), legacy.size)
+    if not complete:
+        raise NotADump(f"{legacy.path} is truncated: it ends before pg_dump's 'dump complete' line")
+
+
+def file_chunks(legacy: LegacyInput, progress: Progress | None = None) -> Iterator[bytes]:
+    with legacy.path.open("rb") as stream:
+        yield from raw_chunks(stream, legacy.size, progress, stream.tell)

@@ -1,0 +1,223 @@
+"""`invoke legacy`: from an old experiment's dump to a verified bundle, or to a draft to review.
+
+Every step works on a scratch database loaded from the dump; the live database
+and existing backups are never touched. The steps report through `say`; the
+task decides how to show them.
+"""
+from __future__ import annotations
+
+import platform
+import shutil
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from typing import Callable
+
+from dbtools.legacy_schema import LEGACY_SCHEMA
+
+from .backends import Backend
+from .backup_store import utc_now
+from .bundle_store import MIGRATED_DUMP
+from .bundle_store import Bundle
+from .bundle_store import BundleStore
+from .data_check import DataCheck
+from .data_check import check_data
+from .data_inventory import take_inventory
+from .database_facts import data_collection_head
+from .database_facts import migration_state
+from .database_facts import schema_snapshot
+from .errors import ToolingError
+from .legacy_draft import Draft
+from .legacy_draft import write_draft
+from .legacy_input import LegacyInput
+from .legacy_input import Progress
+from .legacy_loading import LoadedLegacy
+from .legacy_loading import loaded_legacy
+from .legacy_registry import CustomMigration
+from .legacy_registry import for_fingerprint
+from .legacy_registry import named
+from .legacy_report import render_report
+from .lineage import LineageMatch
+from .lineage import leaf_migration
+from .lineage import match_lineage
+from .lineage import schema_lineage
+from .settings import Settings
+from .verification import CheckResult
+from .verification import VerificationReport
+from .verification import verify_database
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LegacyOptions:
+    migration: str | None = None
+    bundle: str | None = None
+    allow_data_loss: bool = False
+    keep_scratch: bool = False
+
+
+@dataclass
+class LegacyOutcome:
+    status: str  # "bundled", "draft" or "failed"
+    lineage: LineageMatch
+    scratch: str
+    bundle: Bundle | None = None
+    draft: Draft | None = None
+    verification: VerificationReport | None = None
+    data: DataCheck | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def input_stem(path: Path) -> str:
+    """`old experiment.sql.gz` -> `old-experiment`: safe in bundle and migration names."""
+    stem = path.name.split(".")[0]
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in stem).strip("-_")[:50] or "legacy"
+
+
+def default_bundle_name(path: Path) -> str:
+    return f"{input_stem(path)}_{date.today():%Y%m%d}"
+
+
+def run_legacy(
+    backend: Backend,
+    settings: Settings,
+    path: Path,
+    options: LegacyOptions,
+    *,
+    say: Say = lambda text: None,
+    progress: Progress | None = None,
+) -> LegacyOutcome:
+    store = BundleStore(settings.backups_dir / "bundles")
+    bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
+    chosen = named(settings.migrations_dir, options.migration) if options.migration else None
+    steps = schema_lineage(backend, settings)
+    with loaded_legacy(backend, settings, path, keep=options.keep_scratch, progress=progress) as loaded:
+        say(f"Loaded {path.name} ({loaded.source.kind}) into scratch database {loaded.database}.")
+        before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
+        lineage = match_lineage(steps, loaded.snapshot)
+        say(f"Lineage: {lineage.describe()}.")
+        outcome = LegacyOutcome("failed", lineage, loaded.database)
+        if lineage.exact and chosen is None:
+            say(f"An old Mole: recording migrations up to {lineage.exact} as applied, then migrating to head.")
+            migrate_from(backend, loaded.database, lineage.exact)
+            custom = None
+        else:
+            custom = chosen or for_fingerprint(settings.migrations_dir, lineage.fingerprint)
+            if custom is None:
+                outcome.status = "draft"
+                outcome.draft = write_draft(
+                    backend, settings, loaded, lineage, leaf_migration(steps), input_stem(path)
+                )
+                return outcome
+            apply_custom(backend, loaded.database, custom, lineage, say)
+        outcome.verification = verify_database(backend, settings, loaded.database)
+        after = inventory_after(backend, loaded.database)
+        outcome.data = check_data(before, after)
+        outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
+        if not outcome.verification.ok:
+            return outcome
+        say("Verified: schema equals the reference, no migration left, models match, no data lost.")
+        counts = {"before": row_counts(before), "after": row_counts(after)}
+        outcome.bundle = write_bundle(backend, store, bundle_name, loaded, custom, outcome, counts)
+        outcome.status = "bundled"
+        return outcome
+
+
+def migrate_from(backend: Backend, database: str, exact: str) -> None:
+    """Record migrations up to `exact` as applied (whatever the dump recorded), then run the rest."""
+    app, name = exact.split(".", 1)
+    backend.manage(["migrate", app, name, "--fake", "--no-input", "-v", "0"], database=database, capture=True)
+    backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
+
+
+def apply_custom(backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, say: Say) -> None:
+    if custom.fingerprint != lineage.fingerprint:
+        raise ToolingError(
+            f"{custom.label} handles the schema {custom.fingerprint}, this dump's is {lineage.fingerprint}"
+        )
+    if not custom.reviewed:
+        raise ToolingError(
+            f"{custom.label} is a draft nobody reviewed: read its REVIEW notes in {custom.path}, "
+            "then set REVIEWED = True"
+        )
+    say(f"Applying the custom migration {custom.label} (after {custom.parent}), then migrating to head.")
+    app, parent = custom.parent.split(".", 1)
+    backend.manage(["migrate", app, parent, "--fake", "--no-input", "-v", "0"], database=database, capture=True)
+    backend.manage(["migrate", app, custom.name, "--no-input", "-v", "0"], database=database, capture=True)
+    backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
+
+
+def inventory_after(backend: Backend, database: str) -> dict[str, Any]:
+    """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
+    snapshots = {schema: schema_snapshot(backend, database, schema) for schema in ("public", LEGACY_SCHEMA)}
+    return take_inventory(backend, database, snapshots)
+
+
+def data_result(data: DataCheck, allow_data_loss: bool) -> CheckResult:
+    check = CheckResult("no_data_lost", "every row and every value of the original is still there")
+    if data.losses and allow_data_loss:
+        check.summary = "data was dropped, as allowed by --allow-data-loss: " + "; ".join(data.losses)
+    else:
+        check.problems.extend(f"data lost: {loss}" for loss in data.losses)
+    return check
+
+
+def write_bundle(
+    backend: Backend,
+    store: BundleStore,
+    name: str,
+    loaded: LoadedLegacy,
+    custom: CustomMigration | None,
+    outcome: LegacyOutcome,
+    row_counts: dict[str, dict[str, int]],
+) -> Bundle:
+    source: LegacyInput = loaded.source
+    state = migration_state(backend, loaded.database)
+    manifest = {
+        "name": name,
+        "created_utc": utc_timestamp(),
+        "source": {"file": source.path.name, "format": source.kind, "size_bytes": source.size},
+        "versions": {
+            "server": backend.server_version(),
+            "pg_dump": backend.client("pg_dump", ["--version"], capture=True).stdout.strip(),
+            "django": backend.manage(["version"], capture=True).stdout.strip(),
+            "python": platform.python_version(),
+        },
+        "backend": backend.name,
+        "migration_head": data_collection_head(state),
+        "lineage": outcome.lineage.as_dict(),
+        "fingerprint": outcome.lineage.fingerprint,
+        "custom_migration": custom.label if custom else None,
+        "verification": outcome.verification.as_dict(),
+        "data": outcome.data.as_dict(),
+        "row_counts": row_counts,
+        "migrated_dump": {"file": MIGRATED_DUMP, "format": "pg_dump custom (-Fc)"},
+    }
+    with store.creating(name, manifest) as folder:
+        (folder / "original").mkdir()
+        shutil.copy2(source.path, folder / "original" / source.path.name)
+        if custom:
+            (folder / "migration").mkdir()
+            shutil.copy2(custom.path, folder / "migration" / custom.path.name)
+        if loaded.media:
+            shutil.copytree(loaded.media, folder / "mole_media")
+        with (folder / MIGRATED_DUMP).open("xb") as stream:
+            backend.client(
+                "pg_dump",
+                ["--format=custom", "--no-owner", "--no-privileges", f"--dbname={loaded.database}"],
+                stdout=stream,
+                stdout_path=folder / MIGRATED_DUMP,
+            )
+        (folder / "REPORT.md").write_text(render_report(manifest, outcome))
+    return store.get(name)
+
+
+def row_counts(inventory: dict[str, Any]) -> dict[str, int]:
+    return {table: data["rows"] for table, data in sorted(inventory.items())}
+
+
+def utc_timestamp() -> str:
+    return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")

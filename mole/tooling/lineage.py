@@ -1,0 +1,81 @@
+"""Where a legacy schema sits in Mole's migration history.
+
+The history defines schemas S1..Sn (one per data_collection migration). A dump
+whose fingerprint equals some Sk is an old Mole at k; otherwise the nearest Sk
+(fewest differences) says how far it diverged. The sequence is cached, keyed
+like the reference schema.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from dataclasses import dataclass
+from typing import Any
+
+from dbtools.fingerprint import app_tables
+from dbtools.fingerprint import schema_fingerprint
+from dbtools.schema_diff import compare
+
+from .backends import Backend
+from .errors import ToolingError
+from .reference_schema import migrations_key
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class LineageMatch:
+    fingerprint: str
+    exact: str | None  # `data_collection.0005_x`, when the schema is exactly that migration's
+    nearest: str | None
+    distance: int  # differences from the nearest schema (0 when exact)
+
+    def describe(self) -> str:
+        if self.exact:
+            return f"matches {self.exact} exactly (fingerprint {self.fingerprint})"
+        return (f"matches no migration (fingerprint {self.fingerprint}); nearest is {self.nearest}, "
+                f"{self.distance} difference{'s' if self.distance != 1 else ''} away")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def schema_lineage(backend: Backend, settings: Settings) -> list[dict[str, Any]]:
+    """[{migration, fingerprint, tables}, ...] from the first migration to the leaf."""
+    cached = settings.cache_dir / f"lineage-{migrations_key(settings)}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())["steps"]
+    with backend.scratch_database("lineage") as scratch:
+        result = backend.manage(["schema_lineage"], database=scratch, capture=True)
+    if backend.runner.dry:
+        return []
+    try:
+        steps = json.loads(result.stdout)["steps"]
+    except (json.JSONDecodeError, KeyError) as error:
+        raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps({"steps": steps}, sort_keys=True))
+    partial.replace(cached)
+    return steps
+
+
+def match_lineage(steps: list[dict[str, Any]], snapshot: dict[str, Any]) -> LineageMatch:
+    """The earliest exact match (0005 and 0006 may share a schema: 0006's data step must still run)."""
+    fingerprint = schema_fingerprint(snapshot)
+    for step in steps:
+        if step["fingerprint"] == fingerprint:
+            return LineageMatch(fingerprint, step["migration"], step["migration"], 0)
+    actual = {"tables": app_tables(snapshot)}
+    nearest, distance = None, -1
+    for step in steps:
+        count = len(compare({"tables": step["tables"]}, actual))
+        if nearest is None or count < distance:
+            nearest, distance = step["migration"], count
+    return LineageMatch(fingerprint, None, nearest, max(distance, 0))
+
+
+def leaf_migration(steps: list[dict[str, Any]]) -> str:
+    if not steps:
+        raise ToolingError("data_collection has no migrations")
+    return steps[-1]["migration"]

@@ -1,0 +1,171 @@
+"""Legacy experiments: compare a dump, draft its migration, migrate it into a bundle, check bundles."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import Exit
+from invoke import task
+
+from .common import BACKEND_HELP
+from .common import backend_of
+from .common import reports_errors
+from .common import settings_of
+from .common import terminal_progress
+from .database import print_checks
+
+__all__ = ["diff", "draft_migration", "legacy", "bundles", "bundle_check"]
+
+EXIT_DIFFERENT = 1
+EXIT_NOT_COMPLIANT = 1
+EXIT_DRAFT_WRITTEN = 3
+DB_HELP = "The legacy dump: pg_dump SQL (plain or gzip), pg_dump custom format, or a Mole .tar.gz archive."
+
+
+def bundle_store_of(c):
+    from tooling.bundle_store import BundleStore
+
+    return BundleStore(settings_of(c).backups_dir / "bundles")
+
+
+@task(
+    help={
+        "db": DB_HELP,
+        "against": "Compare with this second dump instead of the reference schema of the current head.",
+        "json": "Also write the differences, rename candidates and lineage to this JSON file.",
+        "backend": BACKEND_HELP,
+    }
+)
+@reports_errors
+def diff(c, db, against=None, json=None, backend=None):
+    """List every schema difference of a dump against today's schema (exit 1 if any)."""
+    from tooling.legacy_diff import diff_schemas
+    from tooling.legacy_loading import loaded_legacy
+    from tooling.lineage import match_lineage
+    from tooling.lineage import schema_lineage
+    from tooling.reference_schema import reference_snapshot
+
+    chosen = backend_of(c, backend)
+    settings = settings_of(c)
+    steps = schema_lineage(chosen, settings)
+    with loaded_legacy(chosen, settings, Path(db), progress=terminal_progress("Loading")) as loaded:
+        lineage = match_lineage(steps, loaded.snapshot)
+        if against:
+            with loaded_legacy(chosen, settings, Path(against), progress=terminal_progress("Loading")) as other:
+                result = diff_schemas(other.snapshot, loaded.snapshot, Path(against).name, lineage)
+        else:
+            head = steps[-1]["migration"] if steps else "head"
+            result = diff_schemas(reference_snapshot(chosen, settings), loaded.snapshot,
+                                  f"the reference schema ({head})", lineage)
+    print("\n".join(result.lines()))
+    if json:
+        result.write_json(Path(json))
+        print(f"Wrote {json}")
+    if not result.identical:
+        raise Exit(code=EXIT_DIFFERENT)
+
+
+@task(
+    help={
+        "db": DB_HELP,
+        "name": "Name of the migration (becomes NNNN_legacy_NAME.py in mole/data_collection/migrations/).",
+        "backend": BACKEND_HELP,
+    }
+)
+@reports_errors
+def draft_migration(c, db, name, backend=None):
+    """Write a draft custom migration that aligns a legacy dump with today's schema."""
+    from tooling.legacy_draft import write_draft
+    from tooling.legacy_loading import loaded_legacy
+    from tooling.lineage import leaf_migration
+    from tooling.lineage import match_lineage
+    from tooling.lineage import schema_lineage
+
+    chosen = backend_of(c, backend)
+    settings = settings_of(c)
+    steps = schema_lineage(chosen, settings)
+    with loaded_legacy(chosen, settings, Path(db), progress=terminal_progress("Loading")) as loaded:
+        lineage = match_lineage(steps, loaded.snapshot)
+        if lineage.exact:
+            raise Exit(f"error: no migration needed: the dump {lineage.describe()}; run `invoke legacy --db {db}`",
+                       code=2)
+        draft = write_draft(chosen, settings, loaded, lineage, leaf_migration(steps), name)
+    print_draft(draft)
+
+
+def print_draft(draft) -> None:
+    print(f"Wrote the draft {draft.path} ({len(draft.steps)} steps).")
+    if draft.reviews:
+        print(f"Review these {len(draft.reviews)} steps before anything else:")
+        for review in draft.reviews:
+            print(f"  - {review}")
+    print("Read every step, then set REVIEWED = True in the file and run `invoke legacy` again.")
+
+
+@task(
+    help={
+        "db": DB_HELP,
+        "migration": "Custom migration to apply (default: the one declaring this dump's fingerprint).",
+        "name": "Bundle name (default: the input's name and today's date).",
+        "allow_data_loss": "Accept a migration that drops data; the report names what was dropped.",
+        "keep_scratch": "Keep the scratch database afterwards, to inspect it.",
+        "backend": BACKEND_HELP,
+    }
+)
+@reports_errors
+def legacy(c, db, migration=None, name=None, allow_data_loss=False, keep_scratch=False, backend=None):
+    """Migrate a legacy dump into a verified bundle (exit 3: a draft migration was written to review)."""
+    from tooling.legacy_pipeline import LegacyOptions
+    from tooling.legacy_pipeline import run_legacy
+
+    options = LegacyOptions(migration, name, bool(allow_data_loss), bool(keep_scratch))
+    outcome = run_legacy(
+        backend_of(c, backend),
+        settings_of(c),
+        Path(db),
+        options,
+        say=print,
+        progress=terminal_progress("Loading"),
+    )
+    if keep_scratch:
+        print(f"Kept the scratch database {outcome.scratch}.")
+    if outcome.status == "draft":
+        print(f"No migration handles this schema yet (fingerprint {outcome.lineage.fingerprint}).")
+        print_draft(outcome.draft)
+        raise Exit(code=EXIT_DRAFT_WRITTEN)
+    if outcome.status == "failed":
+        print_checks(outcome.verification)
+        raise Exit("legacy: the migrated database is not compliant; no bundle was written",
+                   code=EXIT_NOT_COMPLIANT)
+    bundle = outcome.bundle
+    print(f"Bundle: {bundle.folder}")
+    print(f"Report: {bundle.folder / 'REPORT.md'}")
+
+
+@task
+@reports_errors
+def bundles(c):
+    """List legacy bundles: name, source, lineage and migration head."""
+    found = bundle_store_of(c).all()
+    if not found:
+        print("No bundles yet (`invoke legacy --db FILE` makes one).")
+        return
+    print(f"{'name':<36} {'created':<21} {'source':<28} head")
+    for item in found:
+        manifest = item.manifest
+        print(f"{item.name:<36} {manifest.get('created_utc', '-'):<21} "
+              f"{manifest.get('source', {}).get('file', '-'):<28} {manifest.get('migration_head') or '-'}")
+
+
+@task(help={"name": "The bundle to check (see `invoke bundles`).", "backend": BACKEND_HELP})
+@reports_errors
+def bundle_check(c, name, backend=None):
+    """Re-check a bundle: every sha256, then restore its migrated dump into a scratch database and verify it."""
+    from tooling.bundle_check import check_bundle
+
+    bundle = bundle_store_of(c).get(name)
+    report = check_bundle(backend_of(c, backend), settings_of(c), bundle)
+    print(f"ok   every file matches its sha256 ({len(bundle.manifest.get('files', {}))} files)")
+    print_checks(report)
+    if not report.ok:
+        raise Exit(f"bundle-check: {name} restores, but is not compliant", code=EXIT_NOT_COMPLIANT)
+    print(f"bundle-check: {name} is intact and compliant.")
