@@ -27,6 +27,10 @@ from tooling.embedded_server import binaries_dir  # noqa: E402
 from tooling.process import ProcessRunner  # noqa: E402
 
 COPIED = ["tasks", "mole", "compose", "requirements.txt"]
+MIGRATIONS = REPO / "mole" / "data_collection" / "migrations"
+MIGRATION_FILES = sorted(path.stem for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+HEAD = f"data_collection.{MIGRATION_FILES[-1]}"
+NEXT_NUMBER = f"{int(MIGRATION_FILES[-1][:4]) + 1:04d}"
 INVOKE = str(Path(sys.executable).parent / "invoke")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import HEAD
+
 
 def docker_calls(project) -> list[list[str]]:
     if not project.docker_log.exists():
@@ -87,7 +89,7 @@ def test_end_to_end_through_the_stand_in(compose_project):
     [dump] = project.backups.glob("*_compose.dump")
     manifest = json.loads(dump.with_suffix(".json").read_text())
     assert manifest["backend"] == "compose"
-    assert manifest["migration_head"] == "data_collection.0010_image_and_pose_coordinate_check"
+    assert manifest["migration_head"] == HEAD
     verify = project.invoke("verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     project.sql("DELETE FROM data_collection_pose")
