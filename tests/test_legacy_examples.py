@@ -1,0 +1,175 @@
+"""The legacy pipeline end to end on each shipped example (real server, real manage.py and pg_dump)."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import tarfile
+
+from conftest import REPO
+
+from dbtools.fingerprint import schema_fingerprint
+from dbtools.introspection import snapshot
+from dbtools.schema_diff import compare
+
+EXAMPLES = REPO / "examples" / "legacy"
+PLACEHOLDER = "NULL /* REVIEW: the value for rows that have none */"
+
+
+def example_script():
+    spec = importlib.util.spec_from_file_location("make_legacy_examples", REPO / "scripts" / "make_legacy_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def scratch_databases(project) -> list[str]:
+    rows = project.sql("SELECT datname FROM pg_database WHERE datname LIKE 'mole_scratch_%'", "postgres")
+    return [row[0] for row in rows]
+
+
+def bundles_of(project) -> list[str]:
+    folder = project.root / "db_backups" / "bundles"
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+def manifest_of(project, name):
+    return json.loads((project.root / "db_backups" / "bundles" / name / "manifest.json").read_text())
+
+
+def snapshot_of(project, database):
+    connection = project.server.connect(database)
+    try:
+        with connection.cursor() as cursor:
+            return snapshot(cursor)
+    finally:
+        connection.close()
+
+
+def test_an_old_mole_is_migrated_by_lineage_alone(project):
+    result = project.invoke("legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "old", check=True)
+    assert "matches data_collection.0005_pose_speed_and_source exactly" in result.stdout
+    manifest = manifest_of(project, "old")
+    assert manifest["custom_migration"] is None
+    assert manifest["lineage"]["exact"] == "data_collection.0005_pose_speed_and_source"
+    assert manifest["verification"]["ok"] is True
+    before, after = manifest["row_counts"]["before"], manifest["row_counts"]["after"]
+    for table, rows in before.items():
+        if table.startswith("public.data_collection_"):
+            assert after[table] == rows, table
+    assert manifest["data"]["losses"] == []
+    files = manifest["files"]
+    assert set(files) == {"REPORT.md", "migrated.dump", "original/old_mole_0005.sql"}
+    original = (EXAMPLES / "old_mole_0005.sql").read_bytes()
+    assert files["original/old_mole_0005.sql"] == hashlib.sha256(original).hexdigest()
+    assert "No custom migration was needed" in (project.root / "db_backups/bundles/old/REPORT.md").read_text()
+    assert scratch_databases(project) == []
+
+
+def test_a_diverged_schema_finds_its_committed_migration(project):
+    result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--name", "reg", check=True)
+    assert "Applying the custom migration data_collection.0011_legacy_divergent_registry" in result.stdout
+    manifest = manifest_of(project, "reg")
+    assert manifest["custom_migration"] == "data_collection.0011_legacy_divergent_registry"
+    assert "migration/0011_legacy_divergent_registry.py" in manifest["files"]
+    assert "public.data_collection_calibration -> legacy.data_collection_calibration" in manifest["data"]["moved"]
+    assert manifest["row_counts"]["after"]["legacy.data_collection_calibration"] == 2
+    assert manifest["verification"]["checks"]["schema_matches_reference"]["ok"] is True
+
+
+def test_a_new_divergence_gets_a_draft_which_once_reviewed_makes_the_pipeline_succeed(project):
+    dump = str(EXAMPLES / "divergent_draft.sql")
+    result = project.invoke("legacy", "--db", dump)
+    assert result.returncode == 3, result.stdout + result.stderr
+    [draft] = (project.root / "mole/data_collection/migrations").glob("*_legacy_divergent_draft.py")
+    text = draft.read_text()
+    assert "REVIEWED = False" in text and PLACEHOLDER in text
+    assert "1 rows of data_collection_campaign have NULL in description" in result.stdout
+    assert bundles_of(project) == [] and scratch_databases(project) == []
+
+    unreviewed = project.invoke("legacy", "--db", dump)
+    assert unreviewed.returncode == 2 and "a draft nobody reviewed" in unreviewed.stderr
+
+    draft.write_text(text.replace(PLACEHOLDER, "''").replace("REVIEWED = False", "REVIEWED = True"))
+    project.invoke("legacy", "--db", dump, "--name", "drafted", check=True)
+    manifest = manifest_of(project, "drafted")
+    assert manifest["verification"]["ok"] is True
+    assert "public.data_collection_trial.weather -> legacy.data_collection_trial__weather.weather" in (
+        manifest["data"]["moved"]
+    )
+    assert project.invoke("makemigrations", "--check").returncode == 0
+
+
+def test_an_archive_brings_its_media_into_the_bundle(project):
+    archive = EXAMPLES / "mole_archive_0008.tar.gz"
+    project.invoke("legacy", "--db", str(archive), "--name", "arch", check=True)
+    manifest = manifest_of(project, "arch")
+    assert manifest["source"]["format"] == "Mole archive"
+    with tarfile.open(archive) as members:
+        media = {m.name: hashlib.sha256(members.extractfile(m).read()).hexdigest()
+                 for m in members.getmembers() if m.name.startswith("mole_media/")}
+    assert media and {name: manifest["files"][name] for name in media} == media
+
+
+def test_the_diff_finds_exactly_what_each_example_script_changed(project, tmp_path):
+    for name, divergence in example_script().DIVERGENCES.items():
+        suffix = ".dump" if name == "divergent_registry" else ".sql"
+        report = tmp_path / f"{name}.json"
+        result = project.invoke("diff", "--db", str(EXAMPLES / f"{name}{suffix}"), "--json", str(report))
+        assert result.returncode == 1, result.stdout + result.stderr
+        found = json.loads(report.read_text())
+        reported = {(d["kind"], d["table"], d["object"]) for d in found["differences"] + found["name_differences"]}
+        assert reported == set(divergence["expected"]), name
+        assert found["lineage"]["exact"] is None
+    renames = found_renames(tmp_path / "divergent_registry.json")
+    assert renames == [{"kind": "column", "table": "data_collection_entity", "old": "serial_no",
+                        "new": "serial_number"}]
+
+
+def found_renames(path):
+    return json.loads(path.read_text())["rename_candidates"]
+
+
+def test_diff_reports_lineage_and_compares_two_dumps(project, tmp_path):
+    old = project.invoke("diff", "--db", str(EXAMPLES / "old_mole_0005.sql"))
+    assert old.returncode == 1
+    assert "Lineage: matches data_collection.0005_pose_speed_and_source exactly" in old.stdout
+    report = tmp_path / "against.json"
+    result = project.invoke("diff", "--db", str(EXAMPLES / "old_mole_0005.sql"),
+                            "--against", str(EXAMPLES / "mole_archive_0008.tar.gz"), "--json", str(report))
+    assert result.returncode == 1
+    kinds = {(d["kind"], d["table"]) for d in json.loads(report.read_text())["differences"]}
+    # 0006-0008 added a unique constraint on trials and the pose index; nothing else.
+    assert kinds == {("unique_missing", "data_collection_trial"), ("index_missing", "data_collection_pose")}
+    project.invoke("legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "old", check=True)
+    migrated = project.root / "db_backups/bundles/old/migrated.dump"
+    same = project.invoke("diff", "--db", str(migrated))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "No differences" in same.stdout
+
+
+def test_a_fresh_database_passes_through_every_custom_migration_unchanged(project):
+    project.invoke("migrate", check=True)
+    at_head = snapshot_of(project, project.database)
+    # Back to the last migration before any custom one, and forward again: no change either way.
+    project.invoke("migrate", "--app", "data_collection", "--target", "0010", check=True)
+    at_parent = snapshot_of(project, project.database)
+    project.invoke("migrate", check=True)
+    assert compare(at_parent, at_head) == []
+    assert compare(at_head, snapshot_of(project, project.database)) == []
+    assert project.sql("SELECT to_regclass('legacy.alignments')")[0][0] is None
+    assert project.invoke("verify").returncode == 0
+
+
+def test_unapplying_a_custom_migration_gives_back_the_legacy_schema(project):
+    result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--keep-scratch",
+                            check=True)
+    scratch = next(line.split()[-1].rstrip(".") for line in result.stdout.splitlines()
+                   if line.startswith("Kept the scratch database"))
+    try:
+        project.invoke("migrate", "--app", "data_collection", "--target", "0010", check=True,
+                       extra_env={"INVOKE_MOLE_DATABASE": scratch})
+        assert schema_fingerprint(snapshot_of(project, scratch)) == "fa0ae50020dae9d3"
+        assert project.sql("SELECT count(*) FROM data_collection_calibration", scratch)[0][0] == 2
+    finally:
+        project.sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)', "postgres")
