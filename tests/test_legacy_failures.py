@@ -1,0 +1,219 @@
+"""Bad input and failed or interrupted runs: one clear error line, and nothing left behind or lost."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import time
+
+import pytest
+from conftest import INVOKE
+from tooling.embedded_server import binaries_dir
+from test_legacy_examples import EXAMPLES
+from test_legacy_examples import bundles_of
+from test_legacy_examples import scratch_databases
+
+REGISTRY_MIGRATION = "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
+CREATE_INDEX_STEP = "Create index pose_entity_time_idx"
+
+
+def pose_count(project) -> int:
+    return project.sql("SELECT count(*) FROM data_collection_pose")[0][0]
+
+
+def assert_refused(project, result, message: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert scratch_databases(project) == []
+    assert bundles_of(project) == []
+
+
+def tar_with(path, member: tarfile.TarInfo, data: bytes = b"") -> None:
+    with tarfile.open(path, "w:gz") as archive:
+        archive.addfile(member, io.BytesIO(data) if member.isfile() else None)
+
+
+def symlink(name, target):
+    member = tarfile.TarInfo(name)
+    member.type = tarfile.SYMTYPE
+    member.linkname = target
+    return member
+
+
+def truncated(source, target, fraction=0.5):
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * fraction)])
+    return target
+
+
+def written(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def not_mole_dump(project, tmp_path):
+    """A real pg_dump of a database that has nothing of Mole's."""
+    project.server.sql("postgres", "CREATE DATABASE not_mole")
+    try:
+        project.server.sql("not_mole", "CREATE TABLE inventory (id int PRIMARY KEY, item text)")
+        target = tmp_path / "not_mole.sql"
+        with target.open("wb") as stream:
+            subprocess.run([str(binaries_dir() / "pg_dump"), "-U", "postgres", "--dbname=not_mole"], stdout=stream,
+                           env={**os.environ, **project.server.environment}, check=True)
+    finally:
+        project.server.sql("postgres", "DROP DATABASE not_mole WITH (FORCE)")
+    return target
+
+
+def gzip_cut(tmp_path):
+    whole = gzip.compress((EXAMPLES / "old_mole_0005.sql").read_bytes())
+    return written(tmp_path / "cut.sql.gz", whole[: len(whole) // 2])
+
+
+@pytest.mark.parametrize(
+    "make_input, message",
+    [
+        (lambda p, t: written(t / "empty.sql", b""), "is empty"),
+        (lambda p, t: written(t / "notes.txt", b"field notes, day 3\n"), "is not a PostgreSQL dump"),
+        (lambda p, t: written(t / "photo.bin", os.urandom(4096)), "is not a PostgreSQL dump"),
+        (lambda p, t: truncated(EXAMPLES / "old_mole_0005.sql", t / "cut.sql"), "is truncated"),
+        (lambda p, t: truncated(EXAMPLES / "divergent_registry.dump", t / "cut.dump"), "pg_restore failed"),
+        (lambda p, t: truncated(EXAMPLES / "mole_archive_0008.tar.gz", t / "cut.tar.gz", 0.7), "damaged"),
+        (lambda p, t: gzip_cut(t), "truncated or damaged"),
+        (lambda p, t: not_mole_dump(p, t), "it is not a Mole database"),
+        (lambda p, t: t / "missing.sql", "cannot read"),
+    ],
+    ids=["empty", "text", "random", "cut-sql", "cut-custom", "cut-archive", "cut-gzip", "not-mole", "missing"],
+)
+def test_bad_input_is_refused_in_one_line_and_the_live_database_is_untouched(migrated, tmp_path, make_input,
+                                                                             message):
+    before = pose_count(migrated)
+    source = make_input(migrated, tmp_path)
+    result = migrated.invoke("legacy", "--db", str(source))
+    assert_refused(migrated, result, message)
+    assert pose_count(migrated) == before
+
+
+@pytest.mark.parametrize(
+    "member, message",
+    [
+        (tarfile.TarInfo("../escape.sql"), "outside the folder"),
+        (tarfile.TarInfo("/etc/escape.sql"), "outside the folder"),
+        (symlink("mole_media/link", "/etc/passwd"), "a link or device"),
+    ],
+    ids=["dotdot", "absolute", "symlink"],
+)
+def test_unsafe_archive_members_are_refused_before_extraction(project, tmp_path, member, message):
+    archive = tmp_path / "evil.tar.gz"
+    tar_with(archive, member, b"SELECT 1;\n")
+    result = project.invoke("legacy", "--db", str(archive))
+    assert_refused(project, result, message)
+    assert not (tmp_path.parent / "escape.sql").exists()
+
+
+
+def test_the_sql_is_loaded_from_gzip_too(project, tmp_path):
+    packed = tmp_path / "old.sql.gz"
+    packed.write_bytes(gzip.compress((EXAMPLES / "old_mole_0005.sql").read_bytes()))
+    result = project.invoke("legacy", "--db", str(packed), "--name", "gz", check=True)
+    assert "(gzip-compressed SQL)" in result.stdout
+
+
+def test_bad_names_and_missing_migrations_are_refused(project):
+    dump = str(EXAMPLES / "old_mole_0005.sql")
+    assert_refused(project, project.invoke("legacy", "--db", dump, "--name", "../outside"), "is not allowed")
+    assert_refused(project, project.invoke("legacy", "--db", dump, "--migration", "0099_nothing"),
+                   "no migration '0099_nothing'")
+    assert_refused(project, project.invoke("bundle-check", "--name", "../x"), "is not allowed")
+    wrong = project.invoke("legacy", "--db", dump, "--migration", "0011_legacy_divergent_registry")
+    assert_refused(project, wrong, "handles the schema fa0ae50020dae9d3")
+
+
+def test_an_existing_bundle_is_never_overwritten(project):
+    dump = str(EXAMPLES / "old_mole_0005.sql")
+    project.invoke("legacy", "--db", dump, "--name", "first", check=True)
+    manifest = (project.root / "db_backups/bundles/first/manifest.json").read_text()
+    result = project.invoke("legacy", "--db", dump, "--name", "first")
+    assert result.returncode == 2 and "exists already" in result.stderr
+    assert (project.root / "db_backups/bundles/first/manifest.json").read_text() == manifest
+    project.invoke("legacy", "--db", dump, check=True)
+    project.invoke("legacy", "--db", dump, check=True)
+    assert len(bundles_of(project)) == 3
+
+
+def test_an_incomplete_custom_migration_fails_verification_and_writes_no_bundle(project):
+    migration = project.root / REGISTRY_MIGRATION
+    text = migration.read_text()
+    start = text.index("    Step(\n        'Create index")
+    migration.write_text(text[:start] + text[text.index("    ),\n", start) + len("    ),\n"):])
+    result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "index missing: pose_entity_time_idx" in result.stdout
+    assert "no bundle was written" in result.stderr
+    assert bundles_of(project) == [] and scratch_databases(project) == []
+    assert not list((project.root / "db_backups").glob("bundles/.*"))
+
+
+def test_data_loss_is_refused_unless_allowed_and_then_named(project):
+    migration = project.root / REGISTRY_MIGRATION
+    text = migration.read_text()
+    move = "CREATE SCHEMA IF NOT EXISTS legacy; ALTER TABLE \"data_collection_calibration\" SET SCHEMA legacy"
+    assert move in text
+    migration.write_text(text.replace(move, 'DROP TABLE "data_collection_calibration"'))
+    dump = str(EXAMPLES / "divergent_registry.dump")
+    refused = project.invoke("legacy", "--db", dump)
+    assert refused.returncode == 1
+    assert "data lost: public.data_collection_calibration: table dropped with its 2 rows" in refused.stdout
+    assert bundles_of(project) == []
+    project.invoke("legacy", "--db", dump, "--name", "lossy", "--allow-data-loss", check=True)
+    manifest = json.loads((project.root / "db_backups/bundles/lossy/manifest.json").read_text())
+    assert manifest["data"]["losses"] == ["public.data_collection_calibration: table dropped with its 2 rows"]
+    assert "Dropped (allowed)" in (project.root / "db_backups/bundles/lossy/REPORT.md").read_text()
+
+
+def test_an_interrupted_run_drops_its_scratch_database(project, tmp_path):
+    header = (EXAMPLES / "old_mole_0005.sql").read_text().split("SET statement_timeout")[0]
+    slow = tmp_path / "slow.sql"
+    slow.write_text(header + "SELECT pg_sleep(60);\n-- PostgreSQL database dump complete\n")
+    process = subprocess.Popen([INVOKE, "legacy", "--db", str(slow)], cwd=project.root, env=project.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not scratch_databases(project):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "interrupted" in err
+    assert scratch_databases(project) == [] and bundles_of(project) == []
+
+
+def test_a_tampered_bundle_fails_bundle_check(project):
+    project.invoke("legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "b", check=True)
+    assert project.invoke("bundle-check", "--name", "b").returncode == 0
+    dump = project.root / "db_backups/bundles/b/migrated.dump"
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    result = project.invoke("bundle-check", "--name", "b")
+    assert result.returncode == 2
+    assert "bundle b was altered: migrated.dump changed" in result.stderr
+    restore = project.invoke("restore", "--bundle", "b", "--yes")
+    assert restore.returncode == 2 and "was altered" in restore.stderr
+
+
+def test_restore_bundle_makes_the_migrated_database_live_after_a_safety_backup(migrated):
+    migrated.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--name", "reg", check=True)
+    migrated.sql("DELETE FROM data_collection_pose WHERE id IN (SELECT id FROM data_collection_pose LIMIT 10)")
+    result = migrated.invoke("restore", "--bundle", "reg", "--yes", check=True)
+    assert "Restored bundle reg" in result.stdout and "before-restore" in result.stdout
+    assert pose_count(migrated) == 240
+    assert migrated.sql("SELECT count(*) FROM legacy.data_collection_calibration")[0][0] == 2
+    assert migrated.invoke("verify").returncode == 0
