@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from conftest import HEAD
+from conftest import REPO
 
 
 def docker_calls(project) -> list[list[str]]:
@@ -112,3 +113,22 @@ def test_verify_through_the_stand_in_catches_a_dropped_index(compose_project):
     result = project.invoke("verify")
     assert result.returncode == 1
     assert "index missing: pose_entity_time_idx" in result.stdout
+
+
+def test_legacy_pipeline_through_the_stand_in(compose_project):
+    """The dump streams into `exec -T postgres pg_restore`; migrations run in the django service."""
+    project = compose_project
+    dump = REPO / "examples" / "legacy" / "divergent_registry.dump"
+    result = project.invoke("legacy", "--db", str(dump), "--name", "via-compose")
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((project.root / "db_backups/bundles/via-compose/manifest.json").read_text())
+    assert manifest["backend"] == "compose" and manifest["verification"]["ok"] is True
+    calls = docker_calls(project)
+    assert any(call[call.index("postgres") + 1:call.index("postgres") + 6] == [
+        "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
+        for call in calls if "postgres" in call)
+    migrate_custom = ["manage.py", "migrate", "data_collection", "0011_legacy_divergent_registry"]
+    assert any(call[call.index("manage.py"):call.index("manage.py") + 4] == migrate_custom
+               for call in calls if "manage.py" in call)
+    check = project.invoke("bundle-check", "--name", "via-compose")
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -4,8 +4,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
+import pty
+import subprocess
 import tarfile
 
+from conftest import INVOKE
 from conftest import REPO
 
 from dbtools.fingerprint import schema_fingerprint
@@ -173,3 +177,42 @@ def test_unapplying_a_custom_migration_gives_back_the_legacy_schema(project):
         assert project.sql("SELECT count(*) FROM data_collection_calibration", scratch)[0][0] == 2
     finally:
         project.sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)', "postgres")
+
+
+def test_draft_migration_proposes_renames_as_renames(project):
+    committed = project.root / "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
+    committed.unlink()
+    result = project.invoke("draft-migration", "--db", str(EXAMPLES / "divergent_registry.dump"),
+                            "--name", "field-test", check=True)
+    draft = project.root / "mole/data_collection/migrations/0011_legacy_field_test.py"
+    assert f"Wrote the draft {draft}" in result.stdout
+    text = draft.read_text()
+    assert 'RENAME COLUMN "serial_no" TO "serial_number"' in text
+    assert "DROP COLUMN" not in text and "DROP TABLE" not in text
+    assert 'LEGACY_FINGERPRINT = "fa0ae50020dae9d3"' in text
+    assert 'dependencies = [("data_collection", "0010_image_and_pose_coordinate_check")]' in text
+    assert project.invoke("makemigrations", "--check").returncode == 0
+    exact = project.invoke("draft-migration", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "x")
+    assert exact.returncode == 2 and "no migration needed" in exact.stderr
+
+
+def test_loading_shows_progress_on_a_terminal_only(project):
+    env = {key: value for key, value in project.env.items() if key != "CI"}
+    args = [INVOKE, "diff", "--db", str(EXAMPLES / "old_mole_0005.sql")]
+    quiet = subprocess.run(args, cwd=project.root, env=env, capture_output=True, text=True)
+    assert "MiB" not in quiet.stdout + quiet.stderr
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(args, cwd=project.root, env=env, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait()
+    os.close(leader)
+    assert b"Loading: 0.1 of 0.1 MiB (100%)" in output, output
