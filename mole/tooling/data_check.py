@@ -1,10 +1,10 @@
 """Did a migration lose data? Compare the inventories taken before and after it.
 
 Rows may be added (migrations add content types, permissions, defaults), never
-removed (a table that grew is reported, its columns not compared). A column's values must still be somewhere: under the same name, or
-under another name or in the `legacy` schema with the same checksum. A column
-whose type changed is reported as converted; one that held only NULLs may be
-filled by a data migration.
+removed; a table that grew is reported, its columns not compared. A column's
+values must still be somewhere: under the same name, or under another name or in
+the `legacy` schema with the same checksum. A column whose type changed is
+reported as converted; one whose NULLs a data migration filled, as filled.
 """
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ class DataCheck:
     converted: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
     grown: list[str] = field(default_factory=list)
+    filled: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"kept_rows": self.kept_rows, "losses": self.losses,
-                "converted": self.converted, "moved": self.moved, "grown": self.grown}
+                "converted": self.converted, "moved": self.moved, "grown": self.grown, "filled": self.filled}
 
 
 def find_table(name: str, before_table: dict, before: dict, after: dict) -> str | None:
@@ -87,7 +88,15 @@ def check_column(result: DataCheck, name: str, place: str, column: str, data: di
     found = find_column(data["checksum"], after, place)
     if found:
         result.moved.append(f"{name}.{column} -> {found}")
-    elif same and same["non_null"] >= data["non_null"]:
+    elif same and same["non_null"] > data["non_null"]:
+        # A data migration gave values to NULLs (0006 does): sums cannot tell old values apart then.
+        filled = same["non_null"] - data["non_null"]
+        result.filled.append(f"{name}.{column}: {filled} NULLs given values by a migration, "
+                             "existing values not compared")
+    elif same and same["non_null"] == data["non_null"]:
         result.losses.append(f"{name}.{column}: values changed in {data['non_null']} non-NULL rows")
+    elif same:
+        cleared = data["non_null"] - same["non_null"]
+        result.losses.append(f"{name}.{column}: {cleared} of {data['non_null']} non-NULL values set to NULL")
     else:
         result.losses.append(f"{name}.{column}: {data['non_null']} non-NULL values dropped")

@@ -38,7 +38,8 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         lines += [f"  - {problem}" for problem in check["problems"]]
     lines += ["", "## Data", "", f"{data['kept_rows']} rows of the original are all in the migrated database."]
     for title, key in (("Moved or renamed", "moved"), ("Converted to a new type", "converted"),
-                       ("Grown (rows added by migrations)", "grown"), ("Dropped (allowed)", "losses")):
+                       ("Grown (rows added by migrations)", "grown"),
+                       ("Filled (NULLs given values by migrations)", "filled"), ("Dropped (allowed)", "losses")):
         if data[key]:
             lines += ["", f"{title}:", ""] + [f"- {item}" for item in data[key]]
     lines += ["", "| table | rows before | rows after |", "|---|---:|---:|"]

@@ -1,0 +1,62 @@
+"""What the benchmarks share: a private embedded server, pose rows to fill it, a timer."""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "mole"))
+
+from tooling.embedded_server import EmbeddedServer  # noqa: E402
+from tooling.embedded_server import binaries_dir  # noqa: E402
+from tooling.process import ProcessRunner  # noqa: E402
+
+INVOKE = str(Path(sys.executable).parent / "invoke")
+BIN = binaries_dir()
+FILL_POSES = """
+INSERT INTO data_collection_pose (entity_id, trial_id, pose_source_id, timestamp, latitude, longitude,
+                                  elevation, heading, speed)
+SELECT e.id, t.id, NULL, now() + n * interval '1 second', 47 + (n % 1000) / 1e5, 8 + (n % 777) / 1e5,
+       400 + n % 50, n % 360, 1.5
+FROM generate_series(1, {count}) AS n,
+     (SELECT min(id) AS id FROM data_collection_entity) e,
+     (SELECT min(id) AS id FROM data_collection_trial) t
+"""
+
+
+def timed(argv: list[str], env: dict[str, str], **kwargs) -> tuple[float, int]:
+    """Wall seconds and the largest child's peak RSS so far, in MiB."""
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, **kwargs)
+    elapsed = time.perf_counter() - start
+    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+
+
+def psql(env: dict[str, str], database: str, *args: str) -> None:
+    subprocess.run([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={database}", *args],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def bench_server(database: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A started embedded server in a temporary folder, and the environment for invoke and the tools."""
+    work = Path(tempfile.mkdtemp(prefix="mole-bench-"))
+    server = EmbeddedServer(work / "server", ProcessRunner())
+    try:
+        server.start()
+        yield work, {
+            **os.environ, **server.client_environment(), "PYTHONWARNINGS": "ignore",
+            "INVOKE_MOLE_BACKEND": "local", "INVOKE_MOLE_DATA_DIR": str(work / "server"),
+            "INVOKE_MOLE_BACKUPS_DIR": str(work / "backups"), "INVOKE_MOLE_DATABASE": database,
+        }
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
