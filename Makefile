@@ -18,7 +18,7 @@ $(BIN)/activate: requirements.txt
 setup: $(BIN)/activate ## Create .venv from the pinned requirements
 
 .PHONY: demo
-demo: setup ## Embedded server up, migrate, sample data, backup, verify
+demo: setup ## Embedded server up, migrate, sample data, backup, verify, then a legacy example into a bundle
 	$(INVOKE) demo
 
 .PHONY: test

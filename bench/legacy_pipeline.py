@@ -11,6 +11,7 @@ first run.
 
     .venv/bin/python bench/legacy_pipeline.py [--poses 1000000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,32 +38,72 @@ def main() -> None:
         subprocess.run([INVOKE, "migrate"], **run, check=True)
         subprocess.run([INVOKE, "sample-data"], **run, check=True)
         psql(env, "bench", "-c", FILL_POSES.format(count=options.poses))
-        subprocess.run([INVOKE, "migrate", "--app", "data_collection", "--target", OLD_MIGRATION], **run,
-                       check=True)
+        subprocess.run(
+            [INVOKE, "migrate", "--app", "data_collection", "--target", OLD_MIGRATION], **run, check=True
+        )
         legacy_dump = work / "legacy.sql"
         with legacy_dump.open("wb") as out:
-            subprocess.run([str(BIN / "pg_dump"), "--no-owner", "--no-privileges", "--dbname=bench"],
-                           env=env, stdout=out, check=True)
-        subprocess.run([INVOKE, "legacy", "--db", str(REPO / "examples/legacy/old_mole_0005.sql"),
-                        "--name", "warm-caches"], **run, check=True)
+            subprocess.run(
+                [str(BIN / "pg_dump"), "--no-owner", "--no-privileges", "--dbname=bench"],
+                env=env,
+                stdout=out,
+                check=True,
+            )
+        subprocess.run(
+            [
+                INVOKE,
+                "legacy",
+                "--db",
+                str(REPO / "examples/legacy/old_mole_0005.sql"),
+                "--name",
+                "warm-caches",
+            ],
+            **run,
+            check=True,
+        )
 
         psql(env, "postgres", "-c", "CREATE DATABASE floor")
-        load_s, _ = timed([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-                           "--dbname=floor", "-f", str(legacy_dump)], env, stdout=subprocess.DEVNULL)
-        migrate_s, _ = timed([INVOKE, "migrate"], {**env, "INVOKE_MOLE_DATABASE": "floor"}, cwd=REPO,
-                             stdout=subprocess.DEVNULL)
+        load_s, _ = timed(
+            [
+                str(BIN / "psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                "--dbname=floor",
+                "-f",
+                str(legacy_dump),
+            ],
+            env,
+            stdout=subprocess.DEVNULL,
+        )
+        migrate_s, _ = timed(
+            [INVOKE, "migrate"], {**env, "INVOKE_MOLE_DATABASE": "floor"}, cwd=REPO, stdout=subprocess.DEVNULL
+        )
         with (work / "floor.dump").open("wb") as out:
-            dump_s, _ = timed([str(BIN / "pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-                               "--dbname=floor"], env, stdout=out)
+            dump_s, _ = timed(
+                [str(BIN / "pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--dbname=floor"],
+                env,
+                stdout=out,
+            )
         floor_s = load_s + migrate_s + dump_s
-        pipeline_s, pipeline_mib = timed([INVOKE, "legacy", "--db", str(legacy_dump), "--name", "bench"], env,
-                                         cwd=REPO, stdout=subprocess.DEVNULL)
+        pipeline_s, pipeline_mib = timed(
+            [INVOKE, "legacy", "--db", str(legacy_dump), "--name", "bench"],
+            env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+        )
         size_mib = legacy_dump.stat().st_size / 2**20
         print(f"poses: {options.poses:,}   legacy dump (plain SQL at {OLD_MIGRATION}): {size_mib:.1f} MiB")
-        print(f"floor:  psql -f {load_s:6.2f} s + migrate {migrate_s:5.2f} s + pg_dump {dump_s:5.2f} s "
-              f"= {floor_s:6.2f} s")
-        print(f"invoke legacy: {pipeline_s:6.2f} s   ratio {pipeline_s / floor_s:4.2f}   "
-              f"largest process RSS {pipeline_mib} MiB (the server's own memory not counted)")
+        print(
+            f"floor:  psql -f {load_s:6.2f} s + migrate {migrate_s:5.2f} s + pg_dump {dump_s:5.2f} s "
+            f"= {floor_s:6.2f} s"
+        )
+        print(
+            f"invoke legacy: {pipeline_s:6.2f} s   ratio {pipeline_s / floor_s:4.2f}   "
+            f"largest process RSS {pipeline_mib} MiB (the server's own memory not counted)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """What the benchmarks share: a private embedded server, pose rows to fill it, a timer."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,12 @@ def timed(argv: list[str], env: dict[str, str], **kwargs) -> tuple[float, int]:
 
 
 def psql(env: dict[str, str], database: str, *args: str) -> None:
-    subprocess.run([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={database}", *args],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={database}", *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @contextmanager
@@ -52,11 +57,18 @@ def bench_server(database: str) -> Iterator[tuple[Path, dict[str, str]]]:
     server = EmbeddedServer(work / "server", ProcessRunner())
     try:
         server.start()
-        yield work, {
-            **os.environ, **server.client_environment(), "PYTHONWARNINGS": "ignore",
-            "INVOKE_MOLE_BACKEND": "local", "INVOKE_MOLE_DATA_DIR": str(work / "server"),
-            "INVOKE_MOLE_BACKUPS_DIR": str(work / "backups"), "INVOKE_MOLE_DATABASE": database,
-        }
+        yield (
+            work,
+            {
+                **os.environ,
+                **server.client_environment(),
+                "PYTHONWARNINGS": "ignore",
+                "INVOKE_MOLE_BACKEND": "local",
+                "INVOKE_MOLE_DATA_DIR": str(work / "server"),
+                "INVOKE_MOLE_BACKUPS_DIR": str(work / "backups"),
+                "INVOKE_MOLE_DATABASE": database,
+            },
+        )
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

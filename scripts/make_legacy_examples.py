@@ -10,15 +10,15 @@ an older or diverged Mole would have left behind:
 The divergences are listed in DIVERGENCES, which the tests read too, so that
 the diff must find exactly these. Run: .venv/bin/python scripts/make_legacy_examples.py
 """
+
 from __future__ import annotations
 
 import io
-import shutil
+import struct
 import sys
 import tarfile
 import tempfile
 import zlib
-import struct
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ DIVERGENCES = {
             ("column_missing", "data_collection_entity", "serial_number"),
             ("column_extra", "data_collection_entity", "serial_no"),
             ("column_type", "data_collection_event", "metadata"),
-            ("index_missing", "data_collection_pose", "USING btree (entity_id, \"timestamp\")"),
+            ("index_missing", "data_collection_pose", 'USING btree (entity_id, "timestamp")'),
             ("table_extra", "data_collection_calibration", ""),
         ],
     },
@@ -80,7 +80,7 @@ DIVERGENCES = {
             ("column_type", "data_collection_campaign", "location_id"),
             ("column_nullability", "data_collection_campaign", "description"),
             ("column_extra", "data_collection_trial", "weather"),
-            ("index_name", "data_collection_pose", "USING btree (entity_id, \"timestamp\")"),
+            ("index_name", "data_collection_pose", 'USING btree (entity_id, "timestamp")'),
             ("column_type", "auth_user", "first_name"),
         ],
     },
@@ -89,12 +89,18 @@ DIVERGENCES = {
 
 def tiny_png(red: int, green: int, blue: int) -> bytes:
     """A valid 8x8 one-colour PNG, made without an imaging library."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\x00" + bytes((red, green, blue)) * 8 for _ in range(8))
     header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 class ExampleMaker:
@@ -111,13 +117,18 @@ class ExampleMaker:
     def dump(self, database: str, target: Path, *options: str) -> None:
         plain = [] if "--format=custom" in options else PLAIN_OPTIONS
         with target.open("wb") as stream:
-            self.backend.client("pg_dump", [*DUMP_OPTIONS, *plain, *options, f"--dbname={database}"], stdout=stream)
+            self.backend.client(
+                "pg_dump", [*DUMP_OPTIONS, *plain, *options, f"--dbname={database}"], stdout=stream
+            )
         print(f"wrote {target.name} ({target.stat().st_size} bytes)")
 
     def old_mole(self, name: str, migration: str) -> str:
         database = self.sample_database(name)
-        self.backend.manage(["migrate", "data_collection", migration, "--no-input", "-v", "0"],
-                            database=database, capture=True)
+        self.backend.manage(
+            ["migrate", "data_collection", migration, "--no-input", "-v", "0"],
+            database=database,
+            capture=True,
+        )
         return database
 
     def diverged(self, name: str) -> str:
@@ -128,7 +139,9 @@ class ExampleMaker:
     def make_all(self) -> None:
         EXAMPLES.mkdir(parents=True, exist_ok=True)
         self.dump(self.old_mole("old_mole_0005", "0005"), EXAMPLES / "old_mole_0005.sql")
-        self.dump(self.diverged("divergent_registry"), EXAMPLES / "divergent_registry.dump", "--format=custom")
+        self.dump(
+            self.diverged("divergent_registry"), EXAMPLES / "divergent_registry.dump", "--format=custom"
+        )
         self.dump(self.diverged("divergent_draft"), EXAMPLES / "divergent_draft.sql", "--create")
         self.archive(self.old_mole("mole_archive_0008", "0008"), EXAMPLES / "mole_archive_0008.tar.gz")
 

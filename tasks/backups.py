@@ -97,7 +97,8 @@ def restore(c, backup=None, bundle=None, yes=False, backend=None):
         from .legacy import bundle_store_of
 
         chosen_bundle = bundle_store_of(c).get(bundle)
-        what, dump, check = f"bundle {chosen_bundle.name}", chosen_bundle.migrated_dump, chosen_bundle.verify_checksums
+        what, dump = f"bundle {chosen_bundle.name}", chosen_bundle.migrated_dump
+        check = chosen_bundle.verify_checksums
     chosen = backend_of(c, backend)
     check()
     if not yes and not chosen.runner.dry:

@@ -5,11 +5,16 @@ from invoke import task
 
 from .backups import backup
 from .common import BACKEND_HELP
+from .common import PROJECT_DIR
 from .common import backend_of
 from .common import reports_errors
 from .database import migrate
 from .database import up
 from .database import verify
+from .legacy import legacy
+
+# The registry case: a diverged schema whose custom migration is committed.
+DEMO_LEGACY_DUMP = PROJECT_DIR / "examples" / "legacy" / "divergent_registry.dump"
 
 __all__ = ["demo", "sample_data"]
 
@@ -23,9 +28,11 @@ def sample_data(c, backend=None):
 
 @task(help={"backend": BACKEND_HELP})
 def demo(c, backend=None):
-    """Bring up the database, migrate it, load sample data, back it up and verify it."""
+    """Database up, migrate, sample data, backup, verify; then migrate a legacy example into a bundle."""
     up(c, backend=backend)
     migrate(c, backend=backend)
     sample_data(c, backend=backend)
     backup(c, label="demo", backend=backend)
     verify(c, backend=backend)
+    print(f"\nLegacy example: {DEMO_LEGACY_DUMP.relative_to(PROJECT_DIR)}")
+    legacy(c, db=str(DEMO_LEGACY_DUMP), backend=backend)

@@ -1,4 +1,5 @@
 """Legacy experiments: compare a dump, draft its migration, migrate it into a bundle, check bundles."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,12 +51,18 @@ def diff(c, db, against=None, json=None, backend=None):
     with loaded_legacy(chosen, settings, Path(db), progress=terminal_progress("Loading")) as loaded:
         lineage = match_lineage(steps, loaded.snapshot)
         if against:
-            with loaded_legacy(chosen, settings, Path(against), progress=terminal_progress("Loading")) as other:
+            with loaded_legacy(
+                chosen, settings, Path(against), progress=terminal_progress("Loading")
+            ) as other:
                 result = diff_schemas(other.snapshot, loaded.snapshot, Path(against).name, lineage)
         else:
             head = steps[-1]["migration"] if steps else "head"
-            result = diff_schemas(reference_snapshot(chosen, settings), loaded.snapshot,
-                                  f"the reference schema ({head})", lineage)
+            result = diff_schemas(
+                reference_snapshot(chosen, settings),
+                loaded.snapshot,
+                f"the reference schema ({head})",
+                lineage,
+            )
     print("\n".join(result.lines()))
     if json:
         result.write_json(Path(json))
@@ -86,8 +93,10 @@ def draft_migration(c, db, name, backend=None):
     with loaded_legacy(chosen, settings, Path(db), progress=terminal_progress("Loading")) as loaded:
         lineage = match_lineage(steps, loaded.snapshot)
         if lineage.exact:
-            raise Exit(f"error: no migration needed: the dump {lineage.describe()}; run `invoke legacy --db {db}`",
-                       code=2)
+            raise Exit(
+                f"error: no migration needed: the dump {lineage.describe()}; run `invoke legacy --db {db}`",
+                code=2,
+            )
         draft = write_draft(chosen, settings, loaded, lineage, leaf_migration(steps), name)
     print_draft(draft)
 
@@ -134,8 +143,9 @@ def legacy(c, db, migration=None, name=None, allow_data_loss=False, keep_scratch
         raise Exit(code=EXIT_DRAFT_WRITTEN)
     if outcome.status == "failed":
         print_checks(outcome.verification)
-        raise Exit("legacy: the migrated database is not compliant; no bundle was written",
-                   code=EXIT_NOT_COMPLIANT)
+        raise Exit(
+            "legacy: the migrated database is not compliant; no bundle was written", code=EXIT_NOT_COMPLIANT
+        )
     bundle = outcome.bundle
     print(f"Bundle: {bundle.folder}")
     print(f"Report: {bundle.folder / 'REPORT.md'}")
@@ -152,14 +162,16 @@ def bundles(c):
     print(f"{'name':<36} {'created':<21} {'source':<28} head")
     for item in found:
         manifest = item.manifest
-        print(f"{item.name:<36} {manifest.get('created_utc', '-'):<21} "
-              f"{manifest.get('source', {}).get('file', '-'):<28} {manifest.get('migration_head') or '-'}")
+        print(
+            f"{item.name:<36} {manifest.get('created_utc', '-'):<21} "
+            f"{manifest.get('source', {}).get('file', '-'):<28} {manifest.get('migration_head') or '-'}"
+        )
 
 
 @task(help={"name": "The bundle to check (see `invoke bundles`).", "backend": BACKEND_HELP})
 @reports_errors
 def bundle_check(c, name, backend=None):
-    """Re-check a bundle: every sha256, then restore its migrated dump into a scratch database and verify it."""
+    """Re-check a bundle: every sha256, then restore its migrated dump in a scratch database and verify."""
     from tooling.bundle_check import check_bundle
 
     bundle = bundle_store_of(c).get(name)

@@ -1,4 +1,5 @@
 """The legacy pipeline end to end on each shipped example (real server, real manage.py and pg_dump)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,9 @@ PLACEHOLDER = "NULL /* REVIEW: the value for rows that have none */"
 
 
 def example_script():
-    spec = importlib.util.spec_from_file_location("make_legacy_examples", REPO / "scripts" / "make_legacy_examples.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_legacy_examples", REPO / "scripts" / "make_legacy_examples.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,7 +54,9 @@ def snapshot_of(project, database):
 
 
 def test_an_old_mole_is_migrated_by_lineage_alone(project):
-    result = project.invoke("legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "old", check=True)
+    result = project.invoke(
+        "legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "old", check=True
+    )
     assert "matches data_collection.0005_pose_speed_and_source exactly" in result.stdout
     manifest = manifest_of(project, "old")
     assert manifest["custom_migration"] is None
@@ -71,12 +76,17 @@ def test_an_old_mole_is_migrated_by_lineage_alone(project):
 
 
 def test_a_diverged_schema_finds_its_committed_migration(project):
-    result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--name", "reg", check=True)
+    result = project.invoke(
+        "legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--name", "reg", check=True
+    )
     assert "Applying the custom migration data_collection.0011_legacy_divergent_registry" in result.stdout
     manifest = manifest_of(project, "reg")
     assert manifest["custom_migration"] == "data_collection.0011_legacy_divergent_registry"
     assert "migration/0011_legacy_divergent_registry.py" in manifest["files"]
-    assert "public.data_collection_calibration -> legacy.data_collection_calibration" in manifest["data"]["moved"]
+    assert (
+        "public.data_collection_calibration -> legacy.data_collection_calibration"
+        in manifest["data"]["moved"]
+    )
     assert manifest["row_counts"]["after"]["legacy.data_collection_calibration"] == 2
     assert manifest["verification"]["checks"]["schema_matches_reference"]["ok"] is True
 
@@ -98,8 +108,9 @@ def test_a_new_divergence_gets_a_draft_which_once_reviewed_makes_the_pipeline_su
     project.invoke("legacy", "--db", dump, "--name", "drafted", check=True)
     manifest = manifest_of(project, "drafted")
     assert manifest["verification"]["ok"] is True
-    assert "public.data_collection_trial.weather -> legacy.data_collection_trial__weather.weather" in (
-        manifest["data"]["moved"]
+    assert (
+        "public.data_collection_trial.weather -> legacy.data_collection_trial__weather.weather"
+        in (manifest["data"]["moved"])
     )
     assert project.invoke("makemigrations", "--check").returncode == 0
 
@@ -110,8 +121,11 @@ def test_an_archive_brings_its_media_into_the_bundle(project):
     manifest = manifest_of(project, "arch")
     assert manifest["source"]["format"] == "Mole archive"
     with tarfile.open(archive) as members:
-        media = {m.name: hashlib.sha256(members.extractfile(m).read()).hexdigest()
-                 for m in members.getmembers() if m.name.startswith("mole_media/")}
+        media = {
+            m.name: hashlib.sha256(members.extractfile(m).read()).hexdigest()
+            for m in members.getmembers()
+            if m.name.startswith("mole_media/")
+        }
     assert media and {name: manifest["files"][name] for name in media} == media
 
 
@@ -122,12 +136,15 @@ def test_the_diff_finds_exactly_what_each_example_script_changed(project, tmp_pa
         result = project.invoke("diff", "--db", str(EXAMPLES / f"{name}{suffix}"), "--json", str(report))
         assert result.returncode == 1, result.stdout + result.stderr
         found = json.loads(report.read_text())
-        reported = {(d["kind"], d["table"], d["object"]) for d in found["differences"] + found["name_differences"]}
+        reported = {
+            (d["kind"], d["table"], d["object"]) for d in found["differences"] + found["name_differences"]
+        }
         assert reported == set(divergence["expected"]), name
         assert found["lineage"]["exact"] is None
     renames = found_renames(tmp_path / "divergent_registry.json")
-    assert renames == [{"kind": "column", "table": "data_collection_entity", "old": "serial_no",
-                        "new": "serial_number"}]
+    assert renames == [
+        {"kind": "column", "table": "data_collection_entity", "old": "serial_no", "new": "serial_number"}
+    ]
 
 
 def found_renames(path):
@@ -139,8 +156,15 @@ def test_diff_reports_lineage_and_compares_two_dumps(project, tmp_path):
     assert old.returncode == 1
     assert "Lineage: matches data_collection.0005_pose_speed_and_source exactly" in old.stdout
     report = tmp_path / "against.json"
-    result = project.invoke("diff", "--db", str(EXAMPLES / "old_mole_0005.sql"),
-                            "--against", str(EXAMPLES / "mole_archive_0008.tar.gz"), "--json", str(report))
+    result = project.invoke(
+        "diff",
+        "--db",
+        str(EXAMPLES / "old_mole_0005.sql"),
+        "--against",
+        str(EXAMPLES / "mole_archive_0008.tar.gz"),
+        "--json",
+        str(report),
+    )
     assert result.returncode == 1
     kinds = {(d["kind"], d["table"]) for d in json.loads(report.read_text())["differences"]}
     # 0006-0008 added a unique constraint on trials and the pose index; nothing else.
@@ -166,13 +190,24 @@ def test_a_fresh_database_passes_through_every_custom_migration_unchanged(projec
 
 
 def test_unapplying_a_custom_migration_gives_back_the_legacy_schema(project):
-    result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--keep-scratch",
-                            check=True)
-    scratch = next(line.split()[-1].rstrip(".") for line in result.stdout.splitlines()
-                   if line.startswith("Kept the scratch database"))
+    result = project.invoke(
+        "legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--keep-scratch", check=True
+    )
+    scratch = next(
+        line.split()[-1].rstrip(".")
+        for line in result.stdout.splitlines()
+        if line.startswith("Kept the scratch database")
+    )
     try:
-        project.invoke("migrate", "--app", "data_collection", "--target", "0010", check=True,
-                       extra_env={"INVOKE_MOLE_DATABASE": scratch})
+        project.invoke(
+            "migrate",
+            "--app",
+            "data_collection",
+            "--target",
+            "0010",
+            check=True,
+            extra_env={"INVOKE_MOLE_DATABASE": scratch},
+        )
         assert schema_fingerprint(snapshot_of(project, scratch)) == "fa0ae50020dae9d3"
         assert project.sql("SELECT count(*) FROM data_collection_calibration", scratch)[0][0] == 2
     finally:
@@ -182,8 +217,14 @@ def test_unapplying_a_custom_migration_gives_back_the_legacy_schema(project):
 def test_draft_migration_proposes_renames_as_renames(project):
     committed = project.root / "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
     committed.unlink()
-    result = project.invoke("draft-migration", "--db", str(EXAMPLES / "divergent_registry.dump"),
-                            "--name", "field-test", check=True)
+    result = project.invoke(
+        "draft-migration",
+        "--db",
+        str(EXAMPLES / "divergent_registry.dump"),
+        "--name",
+        "field-test",
+        check=True,
+    )
     draft = project.root / "mole/data_collection/migrations/0011_legacy_field_test.py"
     assert f"Wrote the draft {draft}" in result.stdout
     text = draft.read_text()

@@ -1,4 +1,5 @@
 """Bad input and failed or interrupted runs: one clear error line, and nothing left behind or lost."""
+
 from __future__ import annotations
 
 import gzip
@@ -12,10 +13,11 @@ import time
 
 import pytest
 from conftest import INVOKE
-from tooling.embedded_server import binaries_dir
 from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
+
+from tooling.embedded_server import binaries_dir
 
 REGISTRY_MIGRATION = "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
 CREATE_INDEX_STEP = "Create index pose_entity_time_idx"
@@ -63,8 +65,12 @@ def not_mole_dump(project, tmp_path):
         project.server.sql("not_mole", "CREATE TABLE inventory (id int PRIMARY KEY, item text)")
         target = tmp_path / "not_mole.sql"
         with target.open("wb") as stream:
-            subprocess.run([str(binaries_dir() / "pg_dump"), "-U", "postgres", "--dbname=not_mole"], stdout=stream,
-                           env={**os.environ, **project.server.environment}, check=True)
+            subprocess.run(
+                [str(binaries_dir() / "pg_dump"), "-U", "postgres", "--dbname=not_mole"],
+                stdout=stream,
+                env={**os.environ, **project.server.environment},
+                check=True,
+            )
     finally:
         project.server.sql("postgres", "DROP DATABASE not_mole WITH (FORCE)")
     return target
@@ -88,10 +94,21 @@ def gzip_cut(tmp_path):
         (lambda p, t: not_mole_dump(p, t), "it is not a Mole database"),
         (lambda p, t: t / "missing.sql", "cannot read"),
     ],
-    ids=["empty", "text", "random", "cut-sql", "cut-custom", "cut-archive", "cut-gzip", "not-mole", "missing"],
+    ids=[
+        "empty",
+        "text",
+        "random",
+        "cut-sql",
+        "cut-custom",
+        "cut-archive",
+        "cut-gzip",
+        "not-mole",
+        "missing",
+    ],
 )
-def test_bad_input_is_refused_in_one_line_and_the_live_database_is_untouched(migrated, tmp_path, make_input,
-                                                                             message):
+def test_bad_input_is_refused_in_one_line_and_the_live_database_is_untouched(
+    migrated, tmp_path, make_input, message
+):
     before = pose_count(migrated)
     source = make_input(migrated, tmp_path)
     result = migrated.invoke("legacy", "--db", str(source))
@@ -116,7 +133,6 @@ def test_unsafe_archive_members_are_refused_before_extraction(project, tmp_path,
     assert not (tmp_path.parent / "escape.sql").exists()
 
 
-
 def test_the_sql_is_loaded_from_gzip_too(project, tmp_path):
     packed = tmp_path / "old.sql.gz"
     packed.write_bytes(gzip.compress((EXAMPLES / "old_mole_0005.sql").read_bytes()))
@@ -127,8 +143,11 @@ def test_the_sql_is_loaded_from_gzip_too(project, tmp_path):
 def test_bad_names_and_missing_migrations_are_refused(project):
     dump = str(EXAMPLES / "old_mole_0005.sql")
     assert_refused(project, project.invoke("legacy", "--db", dump, "--name", "../outside"), "is not allowed")
-    assert_refused(project, project.invoke("legacy", "--db", dump, "--migration", "0099_nothing"),
-                   "no migration '0099_nothing'")
+    assert_refused(
+        project,
+        project.invoke("legacy", "--db", dump, "--migration", "0099_nothing"),
+        "no migration '0099_nothing'",
+    )
     assert_refused(project, project.invoke("bundle-check", "--name", "../x"), "is not allowed")
     wrong = project.invoke("legacy", "--db", dump, "--migration", "0011_legacy_divergent_registry")
     assert_refused(project, wrong, "handles the schema fa0ae50020dae9d3")
@@ -150,7 +169,7 @@ def test_an_incomplete_custom_migration_fails_verification_and_writes_no_bundle(
     migration = project.root / REGISTRY_MIGRATION
     text = migration.read_text()
     start = text.index("    Step(\n        'Create index")
-    migration.write_text(text[:start] + text[text.index("    ),\n", start) + len("    ),\n"):])
+    migration.write_text(text[:start] + text[text.index("    ),\n", start) + len("    ),\n") :])
     result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "index missing: pose_entity_time_idx" in result.stdout
@@ -162,7 +181,7 @@ def test_an_incomplete_custom_migration_fails_verification_and_writes_no_bundle(
 def test_data_loss_is_refused_unless_allowed_and_then_named(project):
     migration = project.root / REGISTRY_MIGRATION
     text = migration.read_text()
-    move = "CREATE SCHEMA IF NOT EXISTS legacy; ALTER TABLE \"data_collection_calibration\" SET SCHEMA legacy"
+    move = 'CREATE SCHEMA IF NOT EXISTS legacy; ALTER TABLE "data_collection_calibration" SET SCHEMA legacy'
     assert move in text
     migration.write_text(text.replace(move, 'DROP TABLE "data_collection_calibration"'))
     dump = str(EXAMPLES / "divergent_registry.dump")
@@ -180,9 +199,15 @@ def test_an_interrupted_run_drops_its_scratch_database(project, tmp_path):
     header = (EXAMPLES / "old_mole_0005.sql").read_text().split("SET statement_timeout")[0]
     slow = tmp_path / "slow.sql"
     slow.write_text(header + "SELECT pg_sleep(60);\n-- PostgreSQL database dump complete\n")
-    process = subprocess.Popen([INVOKE, "legacy", "--db", str(slow)], cwd=project.root, env=project.env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [INVOKE, "legacy", "--db", str(slow)],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not scratch_databases(project):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
@@ -211,7 +236,9 @@ def test_a_tampered_bundle_fails_bundle_check(project):
 
 def test_restore_bundle_makes_the_migrated_database_live_after_a_safety_backup(migrated):
     migrated.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--name", "reg", check=True)
-    migrated.sql("DELETE FROM data_collection_pose WHERE id IN (SELECT id FROM data_collection_pose LIMIT 10)")
+    migrated.sql(
+        "DELETE FROM data_collection_pose WHERE id IN (SELECT id FROM data_collection_pose LIMIT 10)"
+    )
     result = migrated.invoke("restore", "--bundle", "reg", "--yes", check=True)
     assert "Restored bundle reg" in result.stdout and "before-restore" in result.stdout
     assert pose_count(migrated) == 240

@@ -5,6 +5,7 @@ the same schema made by another Django version or restored from another dump
 gets the same fingerprint. Custom legacy migrations declare the fingerprint
 they handle, so this function must not change lightly.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ installs pass through untouched. It changes the database only: Django's state
 is already right. The alignment is recorded in `legacy.alignments`, so that
 unapplying it undoes the steps only where they were done.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

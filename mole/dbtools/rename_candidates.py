@@ -4,6 +4,7 @@ A column dropped and another added with the same type in the same table, or a
 table missing while another with the very same columns is extra, is far more
 often a rename than a drop and an add. Proposing it as a rename keeps the data.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -38,7 +38,8 @@ class Difference:
         if self.kind.endswith("_extra"):
             return f"{where}: {subject} (not in the reference): {self.described_object(self.actual)}"
         if self.kind.endswith("_name"):
-            return f"{where}: {subject} differs for {self.object}: expected {self.expected!r}, found {self.actual!r}"
+            return (f"{where}: {subject} differs for {self.object}: "
+                    f"expected {self.expected!r}, found {self.actual!r}")
         return f"{where}: {subject} differs: expected {self.expected!r}, found {self.actual!r}"
 
     def described_object(self, name: Any) -> str:

@@ -1,4 +1,5 @@
 """Is a legacy bundle still what it was? Its checksums, and its migrated dump restored and verified."""
+
 from __future__ import annotations
 
 from .backends import Backend
@@ -9,7 +10,7 @@ from .verification import verify_database
 
 
 def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> VerificationReport:
-    """Raises ChecksumMismatch for any altered file; otherwise restores into a scratch database and verifies."""
+    """Raises ChecksumMismatch for any altered file; else restores into a scratch database and verifies."""
     bundle.verify_checksums()
     with backend.scratch_database("bundle_check") as scratch:
         with bundle.migrated_dump.open("rb") as stream:

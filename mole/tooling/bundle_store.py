@@ -4,6 +4,7 @@ A bundle is written into a hidden temporary folder next to its final place and
 renamed in one step when complete. `manifest.json` lists the sha256 of every
 other file, so a bundle can be checked at any time.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,9 @@ class Bundle:
         recorded = self.manifest.get("files", {})
         actual = file_checksums(self.folder)
         problems = [f"{path} is missing" for path in recorded if path not in actual]
-        problems += [f"{path} changed" for path in recorded if path in actual and actual[path] != recorded[path]]
+        problems += [
+            f"{path} changed" for path in recorded if path in actual and actual[path] != recorded[path]
+        ]
         problems += [f"{path} was added" for path in actual if path not in recorded]
         if problems:
             raise ChecksumMismatch(f"bundle {self.name} was altered: {'; '.join(problems)}")

@@ -6,6 +6,7 @@ values must still be somewhere: under the same name, or under another name or in
 the `legacy` schema with the same checksum. A column whose type changed is
 reported as converted; one whose NULLs a data migration filled, as filled.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,14 @@ class DataCheck:
     filled: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kept_rows": self.kept_rows, "losses": self.losses,
-                "converted": self.converted, "moved": self.moved, "grown": self.grown, "filled": self.filled}
+        return {
+            "kept_rows": self.kept_rows,
+            "losses": self.losses,
+            "converted": self.converted,
+            "moved": self.moved,
+            "grown": self.grown,
+            "filled": self.filled,
+        }
 
 
 def find_table(name: str, before_table: dict, before: dict, after: dict) -> str | None:
@@ -91,8 +98,9 @@ def check_column(result: DataCheck, name: str, place: str, column: str, data: di
     elif same and same["non_null"] > data["non_null"]:
         # A data migration gave values to NULLs (0006 does): sums cannot tell old values apart then.
         filled = same["non_null"] - data["non_null"]
-        result.filled.append(f"{name}.{column}: {filled} NULLs given values by a migration, "
-                             "existing values not compared")
+        result.filled.append(
+            f"{name}.{column}: {filled} NULLs given values by a migration, existing values not compared"
+        )
     elif same and same["non_null"] == data["non_null"]:
         result.losses.append(f"{name}.{column}: values changed in {data['non_null']} non-NULL rows")
     elif same:

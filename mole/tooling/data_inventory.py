@@ -5,6 +5,7 @@ non-NULL values and an order-independent checksum of (primary key, value). A
 value that survives a rename or a move into the `legacy` schema keeps its
 checksum, so it is recognised wherever it went.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ def table_query(schema: str, name: str, table: dict[str, Any]) -> str:
         ]
     # json_build_object takes at most 100 arguments; wide tables are split and merged.
     objects = [
-        f"jsonb_build_object({', '.join(parts[start:start + 100])})" for start in range(0, len(parts), 100)
+        f"jsonb_build_object({', '.join(parts[start : start + 100])})" for start in range(0, len(parts), 100)
     ]
     source = f"{quote_identifier(schema)}.{quote_identifier(name)}"
     return f"SELECT {sql_literal(f'{schema}.{name}')} AS name, ({' || '.join(objects)}) AS data FROM {source}"

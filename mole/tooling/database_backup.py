@@ -76,7 +76,9 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
         backend.rename_database(staging, target)
 
 
-def replace_live_database(backend: Backend, store: BackupStore, dump: Path, *, lock_wait_timeout: str) -> Backup | None:
+def replace_live_database(
+    backend: Backend, store: BackupStore, dump: Path, *, lock_wait_timeout: str
+) -> Backup | None:
     """Load a checked custom-format dump as the live database, saving the live one first."""
     safety = None
     if backend.runner.dry or backend.database_exists(backend.database):

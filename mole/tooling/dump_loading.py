@@ -3,6 +3,7 @@
 Either tool runs in one transaction and stops at the first error, so a dump
 that fails to load leaves an empty database, never half of one.
 """
+
 from __future__ import annotations
 
 from .backends import Backend

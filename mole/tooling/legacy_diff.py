@@ -1,4 +1,5 @@
 """Every schema difference of a legacy dump, with likely renames and its lineage."""
+
 from __future__ import annotations
 
 import json
@@ -55,7 +56,9 @@ class SchemaDiff:
         return text
 
 
-def diff_schemas(expected: dict[str, Any], actual: dict[str, Any], against: str, lineage: LineageMatch) -> SchemaDiff:
+def diff_schemas(
+    expected: dict[str, Any], actual: dict[str, Any], against: str, lineage: LineageMatch
+) -> SchemaDiff:
     differences = compare(expected, actual)
     return SchemaDiff(
         against,

@@ -1,4 +1,5 @@
 """Write a draft custom migration for a loaded legacy dump into the migrations folder."""
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ pg_dump custom format, and Mole's archive (a tar or tar.gz holding one `.sql`
 and a `mole_media/` folder). Archive members are all checked before anything is
 extracted. Dumps are streamed in chunks, never read whole into memory.
 """
+
 from __future__ import annotations
 
 import gzip

@@ -3,6 +3,7 @@
 The scratch database is dropped when the block ends, whatever ends it
 (an error, Ctrl-C), unless the caller asks to keep it.
 """
+
 from __future__ import annotations
 
 import tempfile

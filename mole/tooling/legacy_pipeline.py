@@ -4,6 +4,7 @@ Every step works on a scratch database loaded from the dump; the live database
 and existing backups are never touched. The steps report through `say`; the
 task decides how to show them.
 """
+
 from __future__ import annotations
 
 import platform
@@ -101,7 +102,9 @@ def run_legacy(
         say(f"Lineage: {lineage.describe()}.")
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         if lineage.exact and chosen is None:
-            say(f"An old Mole: recording migrations up to {lineage.exact} as applied, then migrating to head.")
+            say(
+                f"An old Mole: recording migrations up to {lineage.exact} as applied, then migrating to head."
+            )
             migrate_from(backend, loaded.database, lineage.exact)
             custom = None
         else:
@@ -133,7 +136,9 @@ def migrate_from(backend: Backend, database: str, exact: str) -> None:
     backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
 
 
-def apply_custom(backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, say: Say) -> None:
+def apply_custom(
+    backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, say: Say
+) -> None:
     if custom.fingerprint != lineage.fingerprint:
         raise ToolingError(
             f"{custom.label} handles the schema {custom.fingerprint}, this dump's is {lineage.fingerprint}"
@@ -145,7 +150,9 @@ def apply_custom(backend: Backend, database: str, custom: CustomMigration, linea
         )
     say(f"Applying the custom migration {custom.label} (after {custom.parent}), then migrating to head.")
     app, parent = custom.parent.split(".", 1)
-    backend.manage(["migrate", app, parent, "--fake", "--no-input", "-v", "0"], database=database, capture=True)
+    backend.manage(
+        ["migrate", app, parent, "--fake", "--no-input", "-v", "0"], database=database, capture=True
+    )
     backend.manage(["migrate", app, custom.name, "--no-input", "-v", "0"], database=database, capture=True)
     backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
 

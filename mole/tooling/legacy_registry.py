@@ -2,6 +2,7 @@
 
 Read with `ast`, never imported: the host side of the tooling does not load Django.
 """
+
 from __future__ import annotations
 
 import ast
@@ -46,7 +47,9 @@ def read_custom_migration(path: Path) -> CustomMigration | None:
                         parent = f"{APP}.{name}"
     if "LEGACY_FINGERPRINT" not in values or parent is None:
         return None
-    return CustomMigration(path.stem, path, values["LEGACY_FINGERPRINT"], bool(values.get("REVIEWED")), parent)
+    return CustomMigration(
+        path.stem, path, values["LEGACY_FINGERPRINT"], bool(values.get("REVIEWED")), parent
+    )
 
 
 def custom_migrations(migrations_dir: Path) -> list[CustomMigration]:
@@ -73,5 +76,7 @@ def named(migrations_dir: Path, name: str) -> CustomMigration:
         raise MigrationNotFound(f"no migration {stem!r} in {migrations_dir}")
     migration = read_custom_migration(path)
     if migration is None:
-        raise MigrationNotFound(f"{stem} is not a custom legacy migration (it declares no LEGACY_FINGERPRINT)")
+        raise MigrationNotFound(
+            f"{stem} is not a custom legacy migration (it declares no LEGACY_FINGERPRINT)"
+        )
     return migration

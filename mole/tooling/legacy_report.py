@@ -1,4 +1,5 @@
 """REPORT.md of a legacy bundle: what differed, what was done, what was verified, for a person."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,8 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "",
         f"- Original: `original/{manifest['source']['file']}` ({manifest['source']['format']}, "
         f"{manifest['source']['size_bytes']} bytes)",
-        f"- Migrated database: `{manifest['migrated_dump']['file']}` ({manifest['migrated_dump']['format']}), "
-        f"at {manifest['migration_head']}",
+        f"- Migrated database: `{manifest['migrated_dump']['file']}` "
+        f"({manifest['migrated_dump']['format']}), at {manifest['migration_head']}",
         f"- Made {manifest['created_utc']} with PostgreSQL {manifest['versions']['server']}, "
         f"Django {manifest['versions']['django']}, backend {manifest['backend']}",
         "",
@@ -26,20 +27,33 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "",
     ]
     if manifest["custom_migration"]:
-        lines.append(f"Applied the custom migration `{manifest['custom_migration']}` (copied under "
-                     "`migration/`), then migrated to head.")
+        lines.append(
+            f"Applied the custom migration `{manifest['custom_migration']}` (copied under "
+            "`migration/`), then migrated to head."
+        )
     else:
-        lines.append(f"No custom migration was needed: migrations up to {lineage.exact} were recorded as "
-                     "applied, and the later ones ran.")
+        lines.append(
+            f"No custom migration was needed: migrations up to {lineage.exact} were recorded as "
+            "applied, and the later ones ran."
+        )
     lines += ["", "## What was verified", ""]
     for name, check in verification["checks"].items():
         mark = "passed" if check["ok"] else "FAILED"
         lines.append(f"- {name}: {mark} ({check['summary']})")
         lines += [f"  - {problem}" for problem in check["problems"]]
-    lines += ["", "## Data", "", f"{data['kept_rows']} rows of the original are all in the migrated database."]
-    for title, key in (("Moved or renamed", "moved"), ("Converted to a new type", "converted"),
-                       ("Grown (rows added by migrations)", "grown"),
-                       ("Filled (NULLs given values by migrations)", "filled"), ("Dropped (allowed)", "losses")):
+    lines += [
+        "",
+        "## Data",
+        "",
+        f"{data['kept_rows']} rows of the original are all in the migrated database.",
+    ]
+    for title, key in (
+        ("Moved or renamed", "moved"),
+        ("Converted to a new type", "converted"),
+        ("Grown (rows added by migrations)", "grown"),
+        ("Filled (NULLs given values by migrations)", "filled"),
+        ("Dropped (allowed)", "losses"),
+    ):
         if data[key]:
             lines += ["", f"{title}:", ""] + [f"- {item}" for item in data[key]]
     lines += ["", "| table | rows before | rows after |", "|---|---:|---:|"]

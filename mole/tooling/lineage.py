@@ -5,6 +5,7 @@ whose fingerprint equals some Sk is an old Mole at k; otherwise the nearest Sk
 (fewest differences) says how far it diverged. The sequence is cached, keyed
 like the reference schema.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ class LineageMatch:
     def describe(self) -> str:
         if self.exact:
             return f"matches {self.exact} exactly (fingerprint {self.fingerprint})"
-        return (f"matches no migration (fingerprint {self.fingerprint}); nearest is {self.nearest}, "
-                f"{self.distance} difference{'s' if self.distance != 1 else ''} away")
+        return (
+            f"matches no migration (fingerprint {self.fingerprint}); nearest is {self.nearest}, "
+            f"{self.distance} difference{'s' if self.distance != 1 else ''} away"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

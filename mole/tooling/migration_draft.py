@@ -12,6 +12,7 @@ does in Django's autodetector:
 Steps whose success depends on the data carry a REVIEW note with the numbers
 that matter, measured on the legacy database.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,7 +36,9 @@ from .names import quote_sql_identifier as q
 
 FILL_PLACEHOLDER = "NULL /* REVIEW: the value for rows that have none */"
 Count = Callable[[str], int]
-FOREIGN_KEY = re.compile(r"^FOREIGN KEY \((?P<columns>[^)]*)\) REFERENCES (?P<table>[^(]+)\((?P<refs>[^)]*)\)")
+FOREIGN_KEY = re.compile(
+    r"^FOREIGN KEY \((?P<columns>[^)]*)\) REFERENCES (?P<table>[^(]+)\((?P<refs>[^)]*)\)"
+)
 
 
 @dataclass(frozen=True)
@@ -107,14 +110,21 @@ class AlignmentPlanner:
         steps += [self.change_type(d) for d in self.of_kind("column_type")]
         identity_columns = {(d.table, d.object) for d in self.of_kind("column_identity")}
         steps += [self.change_identity(d) for d in self.of_kind("column_identity")]
-        steps += [self.change_default(d) for d in self.of_kind("column_default")
-                  if (d.table, d.object) not in identity_columns]
+        steps += [
+            self.change_default(d)
+            for d in self.of_kind("column_default")
+            if (d.table, d.object) not in identity_columns
+        ]
         steps += [self.change_nullability(d) for d in self.of_kind("column_nullability")]
         steps += [self.review_generated(d) for d in self.of_kind("column_generated")]
         missing = self.of_kind(*(f"{kind}_missing" for kind in CONSTRAINT_KINDS.values()))
         created = {d.table for d in self.of_kind("table_missing")}
-        missing += [constraint_difference(t, c) for t in sorted(created) for c in self.expected[t]["constraints"]
-                    if c["type"] == "f"]
+        missing += [
+            constraint_difference(t, c)
+            for t in sorted(created)
+            for c in self.expected[t]["constraints"]
+            if c["type"] == "f"
+        ]
         missing.sort(key=lambda d: d.kind == "foreign_key_missing")
         steps += [self.add_index(d) for d in self.of_kind("index_missing")]
         steps += [self.add_constraint(d) for d in missing]
@@ -157,15 +167,20 @@ class AlignmentPlanner:
             f"Move table {table} ({rows} rows) into the {LEGACY_SCHEMA} schema: not in today's models",
             f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}; ALTER TABLE {q(table)} SET SCHEMA {LEGACY_SCHEMA}",
             f"ALTER TABLE {LEGACY_SCHEMA}.{q(table)} SET SCHEMA public",
-            review=(f"{table} holds {rows} rows; they are kept in {LEGACY_SCHEMA}.{table}, "
-                    "outside Mole's schema" if rows else ""),
+            review=(
+                f"{table} holds {rows} rows; they are kept in {LEGACY_SCHEMA}.{table}, outside Mole's schema"
+                if rows
+                else ""
+            ),
         )
 
     def move_column(self, difference: Difference) -> DraftStep:
         table, column = difference.table, difference.object
         props = self.aligned["tables"][table]["columns"][column]
         values = self.count(f"SELECT count({self.legacy_name(table, column)}) FROM {self.legacy_name(table)}")
-        restore_null = "" if props["nullable"] else f"; ALTER TABLE {q(table)} ALTER COLUMN {q(column)} SET NOT NULL"
+        restore_null = (
+            "" if props["nullable"] else f"; ALTER TABLE {q(table)} ALTER COLUMN {q(column)} SET NOT NULL"
+        )
         add_back = f"ALTER TABLE {q(table)} ADD COLUMN {q(column)} {props['type']}"
         if not values:
             return DraftStep(
@@ -188,11 +203,12 @@ class AlignmentPlanner:
             f"FROM {LEGACY_SCHEMA}.{kept} AS k WHERE {match}{restore_null}; DROP TABLE {LEGACY_SCHEMA}.{kept}"
         )
         return DraftStep(
-            f"Move column {table}.{column} ({values} values) into {LEGACY_SCHEMA}.{kept}: not in today's models",
+            f"Move column {table}.{column} ({values} values) into {LEGACY_SCHEMA}.{kept}: "
+            "not in today's models",
             forward,
             reverse,
-            review=f"{values} non-NULL values in {table}.{column} are kept in {LEGACY_SCHEMA}.{kept}, keyed by "
-                   f"{', '.join(key)}",
+            review=f"{values} non-NULL values in {table}.{column} are kept in {LEGACY_SCHEMA}.{kept}, "
+            f"keyed by {', '.join(key)}",
         )
 
     def create_table(self, difference: Difference) -> DraftStep:
@@ -201,15 +217,20 @@ class AlignmentPlanner:
         columns = sorted(spec["columns"].items(), key=lambda item: item[1]["position"])
         parts = [column_definition(name, props) for name, props in columns]
         statements = [f"CREATE TABLE {q(table)} ({', '.join(parts)})"]
-        statements += [f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(c['name'])} {c['definition']}"
-                       for c in spec["constraints"] if c["type"] != "f"]
+        statements += [
+            f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(c['name'])} {c['definition']}"
+            for c in spec["constraints"]
+            if c["type"] != "f"
+        ]
         statements += [create_index(table, index["name"], index["definition"]) for index in spec["indexes"]]
         return DraftStep(f"Create table {table} (missing)", "; ".join(statements), f"DROP TABLE {q(table)}")
 
     def add_column(self, difference: Difference) -> DraftStep:
         table, column = difference.table, difference.object
         props = self.expected[table]["columns"][column]
-        forward = f"ALTER TABLE {q(table)} ADD COLUMN {column_definition(column, {**props, 'nullable': True})}"
+        forward = (
+            f"ALTER TABLE {q(table)} ADD COLUMN {column_definition(column, {**props, 'nullable': True})}"
+        )
         review = ""
         if not props["nullable"]:
             rows = 0
@@ -217,21 +238,32 @@ class AlignmentPlanner:
                 rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
             if rows:
                 forward += f"; UPDATE {q(table)} SET {q(column)} = {FILL_PLACEHOLDER}"
-                review = (f"{table} has {rows} rows and the new NOT NULL column {column} has no default: "
-                          "replace the NULL marked REVIEW in the SQL with the value they should get")
+                review = (
+                    f"{table} has {rows} rows and the new NOT NULL column {column} has no default: "
+                    "replace the NULL marked REVIEW in the SQL with the value they should get"
+                )
             forward += f"; ALTER TABLE {q(table)} ALTER COLUMN {q(column)} SET NOT NULL"
-        return DraftStep(f"Add column {table}.{column} {props['type']} (missing)", forward,
-                         f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}", review)
+        return DraftStep(
+            f"Add column {table}.{column} {props['type']} (missing)",
+            forward,
+            f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}",
+            review,
+        )
 
     def change_type(self, difference: Difference) -> DraftStep:
         table, column = difference.table, difference.object
         want, have = difference.expected, difference.actual
         invalid = self.count(
-            f"SELECT count(*) FROM {self.legacy_name(table)} WHERE {self.legacy_name(table, column)} IS NOT NULL "
+            f"SELECT count(*) FROM {self.legacy_name(table)} "
+            f"WHERE {self.legacy_name(table, column)} IS NOT NULL "
             f"AND NOT pg_input_is_valid({self.legacy_name(table, column)}::text, '{want}')"
         )
-        review = (f"{invalid} values of {table}.{column} cannot be converted to {want}: fix them or "
-                  "write a USING expression" if invalid else "")
+        review = (
+            f"{invalid} values of {table}.{column} cannot be converted to {want}: fix them or "
+            "write a USING expression"
+            if invalid
+            else ""
+        )
         return DraftStep(
             f"Change {table}.{column} from {have} to {want}",
             f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE {want} USING {q(column)}::{want}",
@@ -242,10 +274,16 @@ class AlignmentPlanner:
     def change_identity(self, difference: Difference) -> DraftStep:
         table, column = difference.table, difference.object
         if difference.expected and not difference.actual:
-            return DraftStep(f"Make {table}.{column} an identity column (it is a serial)",
-                             serial_to_identity(table, column), identity_to_serial(table, column))
-        return DraftStep(f"Make {table}.{column} a serial (it is an identity column)",
-                         identity_to_serial(table, column), serial_to_identity(table, column))
+            return DraftStep(
+                f"Make {table}.{column} an identity column (it is a serial)",
+                serial_to_identity(table, column),
+                identity_to_serial(table, column),
+            )
+        return DraftStep(
+            f"Make {table}.{column} a serial (it is an identity column)",
+            identity_to_serial(table, column),
+            serial_to_identity(table, column),
+        )
 
     def change_default(self, difference: Difference) -> DraftStep:
         table, column = difference.table, difference.object
@@ -254,21 +292,32 @@ class AlignmentPlanner:
             action = f"SET DEFAULT {value}" if value is not None else "DROP DEFAULT"
             return f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} {action}"
 
-        return DraftStep(f"Change the default of {table}.{column} to {difference.expected}",
-                         set_default(difference.expected), set_default(difference.actual))
+        return DraftStep(
+            f"Change the default of {table}.{column} to {difference.expected}",
+            set_default(difference.expected),
+            set_default(difference.actual),
+        )
 
     def change_nullability(self, difference: Difference) -> DraftStep:
         table, column = difference.table, difference.object
         alter = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)}"
         if difference.expected:
-            return DraftStep(f"Allow NULL in {table}.{column}", f"{alter} DROP NOT NULL", f"{alter} SET NOT NULL")
-        nulls = self.count(f"SELECT count(*) FROM {self.legacy_name(table)} "
-                           f"WHERE {self.legacy_name(table, column)} IS NULL")
+            return DraftStep(
+                f"Allow NULL in {table}.{column}", f"{alter} DROP NOT NULL", f"{alter} SET NOT NULL"
+            )
+        nulls = self.count(
+            f"SELECT count(*) FROM {self.legacy_name(table)} WHERE {self.legacy_name(table, column)} IS NULL"
+        )
         forward, review = f"{alter} SET NOT NULL", ""
         if nulls:
-            forward = f"UPDATE {q(table)} SET {q(column)} = {FILL_PLACEHOLDER} WHERE {q(column)} IS NULL; " + forward
-            review = (f"{nulls} rows of {table} have NULL in {column}: replace the NULL marked REVIEW "
-                      "in the SQL with the value they should get before SET NOT NULL")
+            forward = (
+                f"UPDATE {q(table)} SET {q(column)} = {FILL_PLACEHOLDER} WHERE {q(column)} IS NULL; "
+                + forward
+            )
+            review = (
+                f"{nulls} rows of {table} have NULL in {column}: replace the NULL marked REVIEW "
+                "in the SQL with the value they should get before SET NOT NULL"
+            )
         return DraftStep(f"Forbid NULL in {table}.{column}", forward, f"{alter} DROP NOT NULL", review)
 
     def review_generated(self, difference: Difference) -> DraftStep:
@@ -278,14 +327,20 @@ class AlignmentPlanner:
 
     def add_index(self, difference: Difference) -> DraftStep:
         name = difference.expected
-        return DraftStep(f"Create index {name} on {difference.table} (missing)",
-                         create_index(difference.table, name, difference.object), f"DROP INDEX {q(name)}")
+        return DraftStep(
+            f"Create index {name} on {difference.table} (missing)",
+            create_index(difference.table, name, difference.object),
+            f"DROP INDEX {q(name)}",
+        )
 
     def add_constraint(self, difference: Difference) -> DraftStep:
         table, name, definition = difference.table, difference.expected, difference.object
         violations = self.violations(table, definition)
-        review = (f"{violations} rows of {table} violate {definition}: fix them before this step"
-                  if violations else "")
+        review = (
+            f"{violations} rows of {table} violate {definition}: fix them before this step"
+            if violations
+            else ""
+        )
         return DraftStep(
             f"Add {difference.kind.removesuffix('_missing').replace('_', ' ')} {name} on {table} (missing)",
             f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}",
@@ -300,9 +355,13 @@ class AlignmentPlanner:
         source = self.legacy_name(table)
         if definition.startswith(("UNIQUE (", "PRIMARY KEY (")):
             columns = definition.split("(", 1)[1].rsplit(")", 1)[0]
-            legacy_columns = ", ".join(self.legacy_name(table, c.strip().strip('"')) for c in columns.split(","))
-            return self.count(f"SELECT count(*) FROM (SELECT 1 FROM {source} GROUP BY {legacy_columns} "
-                              "HAVING count(*) > 1) AS duplicates")
+            legacy_columns = ", ".join(
+                self.legacy_name(table, c.strip().strip('"')) for c in columns.split(",")
+            )
+            return self.count(
+                f"SELECT count(*) FROM (SELECT 1 FROM {source} GROUP BY {legacy_columns} "
+                "HAVING count(*) > 1) AS duplicates"
+            )
         if definition.startswith("CHECK ("):
             return self.count(f"SELECT count(*) FROM {source} WHERE NOT {definition.removeprefix('CHECK ')}")
         match = FOREIGN_KEY.match(definition)
@@ -323,8 +382,9 @@ class AlignmentPlanner:
         else:
             forward = f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(have)} TO {q(want)}"
             reverse = f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(want)} TO {q(have)}"
-        return DraftStep(f"Rename {have} to {want} on {table} (named by another Django version)",
-                         forward, reverse)
+        return DraftStep(
+            f"Rename {have} to {want} on {table} (named by another Django version)", forward, reverse
+        )
 
 
 def constraint_difference(table: str, constraint: dict[str, Any]) -> Difference:
@@ -349,8 +409,11 @@ def column_definition(name: str, props: dict[str, Any]) -> str:
 
 
 def create_index(table: str, name: str, definition: str) -> str:
-    unique, body = ("UNIQUE ", definition.removeprefix("UNIQUE ")) if definition.startswith("UNIQUE ") \
+    unique, body = (
+        ("UNIQUE ", definition.removeprefix("UNIQUE "))
+        if definition.startswith("UNIQUE ")
         else ("", definition)
+    )
     return f"CREATE {unique}INDEX {q(name)} ON {q(table)} {body}"
 
 

@@ -91,9 +91,10 @@ class ProcessRunner:
         `stdin`/`stdout` are open binary files, streamed by the OS and never
         read into memory here; `stdin_path`/`stdout_path` only name them for
         the dry-run and echo text. `stdin_chunks` is fed to the command piece
-        by piece (for input that is decompressed or filtered on the way). Without `capture` and `stdout`, output goes
-        to the terminal. A `probe` only looks (is the server up? which Compose?):
-        it runs even in a dry run, and is not echoed.
+        by piece (for input that is decompressed or filtered on the way).
+        Without `capture` and `stdout`, output goes to the terminal. A `probe`
+        only looks (is the server up? which Compose?): it runs even in a dry
+        run, and is not echoed.
         """
         text = self.describe(argv, env=env, cwd=cwd, stdin_path=stdin_path, stdout_path=stdout_path)
         if self.dry and not probe:
