@@ -34,10 +34,15 @@ def test_url_backend_migrates_backs_up_and_verifies_without_leaking_the_password
         project.invoke("verify", check=True, extra_env=env),
         project.invoke("--dry", "backup", check=True, extra_env=env),
         project.invoke("status", check=True, extra_env=env),
+        project.invoke("legacy", "--db", str(REPO / "examples/legacy/divergent_registry.dump"),
+                       "--name", "url", check=True, extra_env=env),
     ]
-    assert "url (" in outputs[-1].stdout
+    assert "url (" in outputs[-2].stdout
+    bundle = project.root / "db_backups" / "bundles" / "url"
+    assert json.loads((bundle / "manifest.json").read_text())["backend"] == "url"
     written = [path.read_bytes().decode("latin-1") for path in project.backups.iterdir()]
-    for text in [*written, *(o.stdout + o.stderr for o in outputs)]:
+    in_bundle = [path.read_bytes().decode("latin-1") for path in bundle.rglob("*") if path.is_file()]
+    for text in [*written, *in_bundle, *(o.stdout + o.stderr for o in outputs)]:
         assert "s3cret-pw" not in text
     [manifest] = [json.loads(text) for text in written if text.startswith("{")]
     assert manifest["backend"] == "url"

@@ -19,6 +19,7 @@ CONSTRAINT_KINDS = {
     "x": "exclusion",
 }
 COLUMN_PROPERTIES = ("type", "nullable", "default", "identity", "generated")
+NULLABILITY = {True: "NULL allowed", False: "NOT NULL"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Difference:
         is_column = self.kind.startswith("column")
         where = f"{self.table}.{self.object}" if is_column else self.table
         subject = self.kind.replace("_", " ")
+        if self.kind.startswith("table"):
+            return f"{where}: {subject}" + (" (not in the reference)" if self.kind.endswith("_extra") else "")
         if self.kind.endswith("_missing"):
             return f"{where}: {subject}: {self.described_object(self.expected)}"
         if self.kind.endswith("_extra"):
@@ -40,12 +43,15 @@ class Difference:
         if self.kind.endswith("_name"):
             return (f"{where}: {subject} differs for {self.object}: "
                     f"expected {self.expected!r}, found {self.actual!r}")
-        return f"{where}: {subject} differs: expected {self.expected!r}, found {self.actual!r}"
+        expected, actual = self.expected, self.actual
+        if self.kind == "column_nullability":
+            expected, actual = (NULLABILITY[value] for value in (expected, actual))
+        return f"{where}: {subject} differs: expected {expected!r}, found {actual!r}"
 
     def described_object(self, name: Any) -> str:
         """Columns are named by `where`; constraints and indexes by their name and structure."""
-        if self.kind.startswith(("table", "column")):
-            return self.object or "table"
+        if self.kind.startswith("column"):
+            return self.object
         return f"{name} {self.object}" if name else self.object
 
     def as_dict(self) -> dict[str, Any]:

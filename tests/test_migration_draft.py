@@ -1,0 +1,55 @@
+"""The draft writer's REVIEW notes carry the numbers measured on the legacy data."""
+from __future__ import annotations
+
+from dbtools.introspection import snapshot
+from tooling.migration_draft import AlignmentPlanner
+from tooling.migration_draft import render_migration
+
+DIVERGE = """
+ALTER TABLE data_collection_location DROP CONSTRAINT {location_unique};
+INSERT INTO data_collection_location (name, description) SELECT name, 'again' FROM data_collection_location;
+ALTER TABLE data_collection_pose DROP CONSTRAINT pose_coordinates_in_range;
+UPDATE data_collection_pose SET latitude = 200 WHERE id IN (SELECT id FROM data_collection_pose LIMIT 2);
+ALTER TABLE data_collection_pose ALTER COLUMN speed TYPE text;
+UPDATE data_collection_pose SET speed = 'fast' WHERE id IN (SELECT id FROM data_collection_pose LIMIT 3);
+ALTER TABLE data_collection_trial ADD COLUMN weather text;
+UPDATE data_collection_trial SET weather = 'rain' WHERE id = (SELECT min(id) FROM data_collection_trial);
+"""
+
+
+def snapshot_and_count(project):
+    connection = project.server.connect(project.database)
+    connection.autocommit = True
+
+    def count(query: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        return connection, snapshot(cursor), count
+
+
+def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(migrated):
+    connection, reference, count = snapshot_and_count(migrated)
+    try:
+        unique = migrated.sql(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'data_collection_location'::regclass "
+            "AND contype = 'u'"
+        )[0][0]
+        migrated.sql(DIVERGE.format(location_unique=unique))
+        with connection.cursor() as cursor:
+            legacy = snapshot(cursor)
+        steps = AlignmentPlanner(reference, legacy, count).plan()
+    finally:
+        connection.close()
+    reviews = [step.review for step in steps if step.review]
+    assert any("1 rows of data_collection_location violate UNIQUE (name)" in r for r in reviews), reviews
+    assert any("2 rows of data_collection_pose violate CHECK" in r for r in reviews), reviews
+    assert any("3 values of data_collection_pose.speed cannot be converted to double precision" in r
+               for r in reviews), reviews
+    assert any("1 non-NULL values in data_collection_trial.weather are kept in legacy" in r for r in reviews)
+    text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", steps=steps,
+                            source="x.sql", lineage="nearest 0010")
+    assert text.count("# REVIEW:") == len(reviews) == 4
+    compile(text, "draft.py", "exec")
