@@ -76,6 +76,15 @@ def not_mole_dump(project, tmp_path):
     return target
 
 
+def tar_format_dump(project, tmp_path):
+    """pg_dump's own tar format (toc.dat and data files), which is not a Mole archive."""
+    target = tmp_path / "mole.tar"
+    argv = [str(binaries_dir() / "pg_dump"), "-U", "postgres", "--format=tar", f"--file={target}",
+            f"--dbname={project.database}"]
+    subprocess.run(argv, env={**os.environ, **project.server.environment}, check=True)
+    return target
+
+
 def gzip_cut(tmp_path):
     whole = gzip.compress((EXAMPLES / "old_mole_0005.sql").read_bytes())
     return written(tmp_path / "cut.sql.gz", whole[: len(whole) // 2])

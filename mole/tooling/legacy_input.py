@@ -115,6 +115,11 @@ def extract_archive(legacy: LegacyInput, into: Path) -> ExtractedArchive:
             members = archive.getmembers()
             for member in members:
                 check_member(member, legacy.path)
+            if any(PurePosixPath(m.name).name == "toc.dat" for m in members):
+                raise NotADump(
+                    f"{legacy.path} is a pg_dump tar-format archive, which is not supported: "
+                    "make a custom-format (-Fc) or plain SQL dump instead"
+                )
             sql_members = [m for m in members if m.isfile() and m.name.endswith(".sql")]
             if len(sql_members) != 1:
                 raise NotADump(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import platform
 import shutil
 from dataclasses import dataclass
-from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,6 @@ class LegacyOutcome:
     draft: Draft | None = None
     verification: VerificationReport | None = None
     data: DataCheck | None = None
-    problems: list[str] = field(default_factory=list)
 
 
 def input_stem(path: Path) -> str:
@@ -122,7 +120,9 @@ def run_legacy(
         outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
         if not outcome.verification.ok:
             return outcome
-        say("Verified: schema equals the reference, no migration left, models match, no data lost.")
+        losses = len(outcome.data.losses)
+        dropped = f" except what --allow-data-loss let go ({losses})" if losses else ""
+        say(f"Verified: schema equals the reference, no migration left, models match, no data lost{dropped}.")
         counts = {"before": row_counts(before), "after": row_counts(after)}
         outcome.bundle = write_bundle(backend, store, bundle_name, loaded, custom, outcome, counts)
         outcome.status = "bundled"
