@@ -102,6 +102,7 @@ def gzip_cut(tmp_path):
         (lambda p, t: gzip_cut(t), "truncated or damaged"),
         (lambda p, t: not_mole_dump(p, t), "it is not a Mole database"),
         (lambda p, t: t / "missing.sql", "cannot read"),
+        (tar_format_dump, "pg_dump tar-format archive"),
     ],
     ids=[
         "empty",
@@ -113,6 +114,7 @@ def gzip_cut(tmp_path):
         "cut-gzip",
         "not-mole",
         "missing",
+        "pg-tar",
     ],
 )
 def test_bad_input_is_refused_in_one_line_and_the_live_database_is_untouched(
