@@ -8,28 +8,18 @@ embedded server in a temporary folder, so it never touches `.mole/`.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 
 from measure import BIN
-from measure import FILL_POSES
 from measure import INVOKE
 from measure import REPO
-from measure import bench_server
+from measure import filled_database
 from measure import psql
 from measure import timed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--poses", type=int, default=1_000_000, help="pose rows to generate")
-    options = parser.parse_args()
-
-    with bench_server("bench") as (work, env):
-        run = {"env": env, "cwd": REPO, "stdout": subprocess.DEVNULL}
-        subprocess.run([INVOKE, "migrate"], **run, check=True)
-        subprocess.run([INVOKE, "sample-data"], **run, check=True)
-        psql(env, "bench", "-c", FILL_POSES.format(count=options.poses))
+    with filled_database(__doc__.splitlines()[0]) as (work, env, poses):
         raw_dump = work / "raw.dump"
         with raw_dump.open("wb") as out:
             raw_dump_s, _ = timed(
@@ -57,7 +47,7 @@ def main() -> None:
             [INVOKE, "restore", "--backup", dump.stem, "--yes"], env, cwd=REPO, stdout=subprocess.DEVNULL
         )
         size_mib = dump.stat().st_size / 2**20
-        print(f"poses: {options.poses:,}   dump size: {size_mib:.1f} MiB")
+        print(f"poses: {poses:,}   dump size: {size_mib:.1f} MiB")
         print(
             f"backup:  raw pg_dump {raw_dump_s:6.2f} s   invoke backup  {task_dump_s:6.2f} s   "
             f"ratio {task_dump_s / raw_dump_s:4.2f}   largest process RSS {task_dump_mib} MiB"

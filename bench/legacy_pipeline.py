@@ -14,14 +14,12 @@ first run.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 
 from measure import BIN
-from measure import FILL_POSES
 from measure import INVOKE
 from measure import REPO
-from measure import bench_server
+from measure import filled_database
 from measure import psql
 from measure import timed
 
@@ -29,15 +27,8 @@ OLD_MIGRATION = "0005"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--poses", type=int, default=1_000_000, help="pose rows to generate")
-    options = parser.parse_args()
-
-    with bench_server("bench") as (work, env):
+    with filled_database(__doc__.splitlines()[0]) as (work, env, poses):
         run = {"env": env, "cwd": REPO, "stdout": subprocess.DEVNULL}
-        subprocess.run([INVOKE, "migrate"], **run, check=True)
-        subprocess.run([INVOKE, "sample-data"], **run, check=True)
-        psql(env, "bench", "-c", FILL_POSES.format(count=options.poses))
         subprocess.run(
             [INVOKE, "migrate", "--app", "data_collection", "--target", OLD_MIGRATION], **run, check=True
         )
@@ -95,7 +86,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )
         size_mib = legacy_dump.stat().st_size / 2**20
-        print(f"poses: {options.poses:,}   legacy dump (plain SQL at {OLD_MIGRATION}): {size_mib:.1f} MiB")
+        print(f"poses: {poses:,}   legacy dump (plain SQL at {OLD_MIGRATION}): {size_mib:.1f} MiB")
         print(
             f"floor:  psql -f {load_s:6.2f} s + migrate {migrate_s:5.2f} s + pg_dump {dump_s:5.2f} s "
             f"= {floor_s:6.2f} s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import shutil
@@ -72,3 +73,16 @@ def bench_server(database: str) -> Iterator[tuple[Path, dict[str, str]]]:
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def filled_database(description: str, database: str = "bench") -> Iterator[tuple[Path, dict[str, str], int]]:
+    """`--poses N` from the command line; a server whose `database` holds the sample campaign and N poses."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--poses", type=int, default=1_000_000, help="pose rows to generate")
+    poses = parser.parse_args().poses
+    with bench_server(database) as (work, env):
+        for task in ("migrate", "sample-data"):
+            subprocess.run([INVOKE, task], env=env, cwd=REPO, stdout=subprocess.DEVNULL, check=True)
+        psql(env, database, "-c", FILL_POSES.format(count=poses))
+        yield work, env, poses

@@ -9,29 +9,20 @@ unapplying it undoes the steps only where they were done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import migrations
 
+from .alignment_step import Step
 from .fingerprint import schema_fingerprint
 from .introspection import snapshot
 from .legacy_schema import LEGACY_SCHEMA
+
+__all__ = ["AlignLegacySchema", "Step", "UnreviewedDraft"]
 
 RECORD_TABLE = f"{LEGACY_SCHEMA}.alignments"
 
 
 class UnreviewedDraft(Exception):
     """A drafted legacy migration was about to run before anyone reviewed it."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One reversible change; `review` says what a person must check first."""
-
-    description: str
-    forward: str
-    reverse: str
-    review: str = ""
 
 
 class AlignLegacySchema(migrations.RunPython):

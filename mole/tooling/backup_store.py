@@ -36,6 +36,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_manifest(path: Path, owner: str) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ToolingError(f"the manifest of {owner} cannot be read: {error}") from error
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -77,11 +84,7 @@ class BackupStore:
         manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"
         if not dump.is_file() or not manifest_path.is_file():
             raise BackupNotFound(f"no backup named {name!r} in {self.folder}")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ToolingError(f"the manifest of backup {name} cannot be read: {error}") from error
-        return Backup(name, dump, manifest)
+        return Backup(name, dump, read_manifest(manifest_path, f"backup {name}"))
 
     def all(self) -> list[Backup]:
         """Every complete backup, oldest first."""

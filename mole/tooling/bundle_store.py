@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from typing import Iterator
 
+from .backup_store import read_manifest
 from .backup_store import sha256_of
 from .errors import BundleExists
 from .errors import BundleNotFound
@@ -72,11 +73,7 @@ class BundleStore:
         manifest_path = folder / MANIFEST
         if not manifest_path.is_file():
             raise BundleNotFound(f"no bundle named {name!r} in {self.folder}")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ToolingError(f"the manifest of bundle {name} cannot be read: {error}") from error
-        return Bundle(name, folder, manifest)
+        return Bundle(name, folder, read_manifest(manifest_path, f"bundle {name}"))
 
     def all(self) -> list[Bundle]:
         if not self.folder.is_dir():

@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from dbtools.alignment_step import Step
+
 from .backends import Backend
 from .errors import ToolingError
 from .errors import UnsafeName
 from .legacy_loading import LoadedLegacy
 from .lineage import LineageMatch
 from .migration_draft import AlignmentPlanner
-from .migration_draft import DraftStep
 from .migration_draft import next_migration_path
 from .migration_draft import render_migration
 from .reference_schema import reference_snapshot
@@ -24,7 +25,7 @@ MIGRATION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}$")
 @dataclass(frozen=True)
 class Draft:
     path: Path
-    steps: list[DraftStep]
+    steps: list[Step]
 
     @property
     def reviews(self) -> list[str]:

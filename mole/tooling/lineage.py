@@ -30,6 +30,7 @@ class LineageMatch:
     exact: str | None  # `data_collection.0005_x`, when the schema is exactly that migration's
     nearest: str | None
     distance: int  # differences from the nearest schema (0 when exact)
+    nearest_differences: tuple[str, ...] = ()  # what differs from it, one line each
 
     def describe(self) -> str:
         if self.exact:
@@ -64,18 +65,21 @@ def schema_lineage(backend: Backend, settings: Settings) -> list[dict[str, Any]]
 
 
 def match_lineage(steps: list[dict[str, Any]], snapshot: dict[str, Any]) -> LineageMatch:
-    """The earliest exact match (0005 and 0006 may share a schema: 0006's data step must still run)."""
+    """The earliest exact match (0005 and 0006 share a schema: 0006's data step must still run),
+    else the nearest schema and what differs from it."""
     fingerprint = schema_fingerprint(snapshot)
     for step in steps:
         if step["fingerprint"] == fingerprint:
             return LineageMatch(fingerprint, step["migration"], step["migration"], 0)
     actual = {"tables": app_tables(snapshot)}
-    nearest, distance = None, -1
+    nearest, differences = None, []
     for step in steps:
-        count = len(compare({"tables": step["tables"]}, actual))
-        if nearest is None or count < distance:
-            nearest, distance = step["migration"], count
-    return LineageMatch(fingerprint, None, nearest, max(distance, 0))
+        found = compare({"tables": step["tables"]}, actual)
+        # On a tie the later migration is nearer: it is where the dump would continue from.
+        if nearest is None or len(found) <= len(differences):
+            nearest, differences = step["migration"], found
+    described = tuple(difference.describe() for difference in differences)
+    return LineageMatch(fingerprint, None, nearest, len(differences), described)
 
 
 def leaf_migration(steps: list[dict[str, Any]]) -> str:

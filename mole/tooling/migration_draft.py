@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone
 from pathlib import Path
 from typing import Any
 from typing import Callable
 
+from dbtools.alignment_step import Step
 from dbtools.legacy_schema import LEGACY_SCHEMA
 from dbtools.rename_candidates import RenameCandidate
 from dbtools.rename_candidates import find_renames
@@ -39,14 +39,6 @@ Count = Callable[[str], int]
 FOREIGN_KEY = re.compile(
     r"^FOREIGN KEY \((?P<columns>[^)]*)\) REFERENCES (?P<table>[^(]+)\((?P<refs>[^)]*)\)"
 )
-
-
-@dataclass(frozen=True)
-class DraftStep:
-    description: str
-    forward: str
-    reverse: str
-    review: str = ""
 
 
 def with_renames(actual: dict[str, Any], renames: list[RenameCandidate]) -> dict[str, Any]:
@@ -96,7 +88,7 @@ class AlignmentPlanner:
             return q(self.original_table.get(table, table))
         return q(self.original_column.get((table, column), column))
 
-    def plan(self) -> list[DraftStep]:
+    def plan(self) -> list[Step]:
         steps = [self.rename(r) for r in self.renames if r.kind == "table"]
         steps += [self.rename(r) for r in self.renames if r.kind == "column"]
         extra_constraints = self.of_kind(*(f"{kind}_extra" for kind in CONSTRAINT_KINDS.values()))
@@ -131,39 +123,39 @@ class AlignmentPlanner:
         steps += [self.rename_object(d) for d in self.name_differences]
         return steps
 
-    def rename(self, rename: RenameCandidate) -> DraftStep:
+    def rename(self, rename: RenameCandidate) -> Step:
         if rename.kind == "table":
-            return DraftStep(
+            return Step(
                 f"Rename table {rename.old} to {rename.new} (same columns)",
                 f"ALTER TABLE {q(rename.old)} RENAME TO {q(rename.new)}",
                 f"ALTER TABLE {q(rename.new)} RENAME TO {q(rename.old)}",
             )
-        return DraftStep(
+        return Step(
             f"Rename column {rename.table}.{rename.old} to {rename.new} (same type)",
             f"ALTER TABLE {q(rename.table)} RENAME COLUMN {q(rename.old)} TO {q(rename.new)}",
             f"ALTER TABLE {q(rename.table)} RENAME COLUMN {q(rename.new)} TO {q(rename.old)}",
         )
 
-    def drop_constraint(self, difference: Difference) -> DraftStep:
+    def drop_constraint(self, difference: Difference) -> Step:
         table, name = difference.table, difference.actual
-        return DraftStep(
+        return Step(
             f"Drop {difference.kind.removesuffix('_extra').replace('_', ' ')} {name} on {table} "
             f"(not in today's schema): {difference.object}",
             f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}",
             f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {difference.object}",
         )
 
-    def drop_index(self, difference: Difference) -> DraftStep:
-        return DraftStep(
+    def drop_index(self, difference: Difference) -> Step:
+        return Step(
             f"Drop index {difference.actual} on {difference.table} (not in today's schema)",
             f"DROP INDEX {q(difference.actual)}",
             create_index(difference.table, difference.actual, difference.object),
         )
 
-    def move_table(self, difference: Difference) -> DraftStep:
+    def move_table(self, difference: Difference) -> Step:
         table = difference.table
         rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
-        return DraftStep(
+        return Step(
             f"Move table {table} ({rows} rows) into the {LEGACY_SCHEMA} schema: not in today's models",
             f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}; ALTER TABLE {q(table)} SET SCHEMA {LEGACY_SCHEMA}",
             f"ALTER TABLE {LEGACY_SCHEMA}.{q(table)} SET SCHEMA public",
@@ -174,7 +166,7 @@ class AlignmentPlanner:
             ),
         )
 
-    def move_column(self, difference: Difference) -> DraftStep:
+    def move_column(self, difference: Difference) -> Step:
         table, column = difference.table, difference.object
         props = self.aligned["tables"][table]["columns"][column]
         values = self.count(f"SELECT count({self.legacy_name(table, column)}) FROM {self.legacy_name(table)}")
@@ -183,7 +175,7 @@ class AlignmentPlanner:
         )
         add_back = f"ALTER TABLE {q(table)} ADD COLUMN {q(column)} {props['type']}"
         if not values:
-            return DraftStep(
+            return Step(
                 f"Drop column {table}.{column}: not in today's models, and it holds no values",
                 f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}",
                 add_back + restore_null,
@@ -202,7 +194,7 @@ class AlignmentPlanner:
             f"{add_back}; UPDATE {q(table)} AS t SET {q(column)} = k.{q(column)} "
             f"FROM {LEGACY_SCHEMA}.{kept} AS k WHERE {match}{restore_null}; DROP TABLE {LEGACY_SCHEMA}.{kept}"
         )
-        return DraftStep(
+        return Step(
             f"Move column {table}.{column} ({values} values) into {LEGACY_SCHEMA}.{kept}: "
             "not in today's models",
             forward,
@@ -211,7 +203,7 @@ class AlignmentPlanner:
             f"keyed by {', '.join(key)}",
         )
 
-    def create_table(self, difference: Difference) -> DraftStep:
+    def create_table(self, difference: Difference) -> Step:
         table = difference.table
         spec = self.expected[table]
         columns = sorted(spec["columns"].items(), key=lambda item: item[1]["position"])
@@ -223,9 +215,9 @@ class AlignmentPlanner:
             if c["type"] != "f"
         ]
         statements += [create_index(table, index["name"], index["definition"]) for index in spec["indexes"]]
-        return DraftStep(f"Create table {table} (missing)", "; ".join(statements), f"DROP TABLE {q(table)}")
+        return Step(f"Create table {table} (missing)", "; ".join(statements), f"DROP TABLE {q(table)}")
 
-    def add_column(self, difference: Difference) -> DraftStep:
+    def add_column(self, difference: Difference) -> Step:
         table, column = difference.table, difference.object
         props = self.expected[table]["columns"][column]
         forward = (
@@ -243,14 +235,14 @@ class AlignmentPlanner:
                     "replace the NULL marked REVIEW in the SQL with the value they should get"
                 )
             forward += f"; ALTER TABLE {q(table)} ALTER COLUMN {q(column)} SET NOT NULL"
-        return DraftStep(
+        return Step(
             f"Add column {table}.{column} {props['type']} (missing)",
             forward,
             f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}",
             review,
         )
 
-    def change_type(self, difference: Difference) -> DraftStep:
+    def change_type(self, difference: Difference) -> Step:
         table, column = difference.table, difference.object
         want, have = difference.expected, difference.actual
         invalid = self.count(
@@ -264,45 +256,45 @@ class AlignmentPlanner:
             if invalid
             else ""
         )
-        return DraftStep(
+        return Step(
             f"Change {table}.{column} from {have} to {want}",
             f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE {want} USING {q(column)}::{want}",
             f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE {have} USING {q(column)}::{have}",
             review,
         )
 
-    def change_identity(self, difference: Difference) -> DraftStep:
+    def change_identity(self, difference: Difference) -> Step:
         table, column = difference.table, difference.object
         if difference.expected and not difference.actual:
-            return DraftStep(
+            return Step(
                 f"Make {table}.{column} an identity column (it is a serial)",
                 serial_to_identity(table, column),
                 identity_to_serial(table, column),
             )
-        return DraftStep(
+        return Step(
             f"Make {table}.{column} a serial (it is an identity column)",
             identity_to_serial(table, column),
             serial_to_identity(table, column),
         )
 
-    def change_default(self, difference: Difference) -> DraftStep:
+    def change_default(self, difference: Difference) -> Step:
         table, column = difference.table, difference.object
 
         def set_default(value):
             action = f"SET DEFAULT {value}" if value is not None else "DROP DEFAULT"
             return f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} {action}"
 
-        return DraftStep(
+        return Step(
             f"Change the default of {table}.{column} to {difference.expected}",
             set_default(difference.expected),
             set_default(difference.actual),
         )
 
-    def change_nullability(self, difference: Difference) -> DraftStep:
+    def change_nullability(self, difference: Difference) -> Step:
         table, column = difference.table, difference.object
         alter = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)}"
         if difference.expected:
-            return DraftStep(
+            return Step(
                 f"Allow NULL in {table}.{column}", f"{alter} DROP NOT NULL", f"{alter} SET NOT NULL"
             )
         nulls = self.count(
@@ -318,22 +310,22 @@ class AlignmentPlanner:
                 f"{nulls} rows of {table} have NULL in {column}: replace the NULL marked REVIEW "
                 "in the SQL with the value they should get before SET NOT NULL"
             )
-        return DraftStep(f"Forbid NULL in {table}.{column}", forward, f"{alter} DROP NOT NULL", review)
+        return Step(f"Forbid NULL in {table}.{column}", forward, f"{alter} DROP NOT NULL", review)
 
-    def review_generated(self, difference: Difference) -> DraftStep:
+    def review_generated(self, difference: Difference) -> Step:
         message = f"{difference.table}.{difference.object}: generated column differs; write this step by hand"
         fail = f"DO $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
-        return DraftStep(message, fail, "SELECT 1", review=message)
+        return Step(message, fail, "SELECT 1", review=message)
 
-    def add_index(self, difference: Difference) -> DraftStep:
+    def add_index(self, difference: Difference) -> Step:
         name = difference.expected
-        return DraftStep(
+        return Step(
             f"Create index {name} on {difference.table} (missing)",
             create_index(difference.table, name, difference.object),
             f"DROP INDEX {q(name)}",
         )
 
-    def add_constraint(self, difference: Difference) -> DraftStep:
+    def add_constraint(self, difference: Difference) -> Step:
         table, name, definition = difference.table, difference.expected, difference.object
         violations = self.violations(table, definition)
         review = (
@@ -341,7 +333,7 @@ class AlignmentPlanner:
             if violations
             else ""
         )
-        return DraftStep(
+        return Step(
             f"Add {difference.kind.removesuffix('_missing').replace('_', ' ')} {name} on {table} (missing)",
             f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}",
             f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}",
@@ -374,7 +366,7 @@ class AlignmentPlanner:
             )
         return 0
 
-    def rename_object(self, difference: Difference) -> DraftStep:
+    def rename_object(self, difference: Difference) -> Step:
         table, want, have = difference.table, difference.expected, difference.actual
         if difference.kind == "index_name":
             forward = f"ALTER INDEX {q(have)} RENAME TO {q(want)}"
@@ -382,7 +374,7 @@ class AlignmentPlanner:
         else:
             forward = f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(have)} TO {q(want)}"
             reverse = f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(want)} TO {q(have)}"
-        return DraftStep(
+        return Step(
             f"Rename {have} to {want} on {table} (named by another Django version)", forward, reverse
         )
 
@@ -440,7 +432,7 @@ def identity_to_serial(table: str, column: str) -> str:
 
 
 def render_migration(
-    *, fingerprint: str, parent: str, steps: list[DraftStep], source: str, lineage: str
+    *, fingerprint: str, parent: str, steps: list[Step], source: str, lineage: str
 ) -> str:
     """The draft's Python source: readable, with REVIEW notes where a person must decide."""
     app, parent_name = parent.split(".", 1)
