@@ -1,6 +1,7 @@
 """The draft writer's REVIEW notes carry the numbers measured on the legacy data."""
 from __future__ import annotations
 
+from dbtools.alignment_step import Step
 from dbtools.introspection import snapshot
 from tooling.migration_draft import AlignmentPlanner
 from tooling.migration_draft import render_migration
@@ -53,3 +54,11 @@ def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(
                             source="x.sql", lineage="nearest 0010")
     assert text.count("# REVIEW:") == len(reviews) == 4
     compile(text, "draft.py", "exec")
+
+
+def test_names_from_a_dump_cannot_inject_code_into_the_draft():
+    hostile = Step("drop it", 'DROP TABLE "x"', "SELECT 1", review="kept\nimport os; os.remove('x')")
+    text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", steps=[hostile],
+                            source='evil"""\\N.sql', lineage="nearest 0010")
+    compile(text, "draft.py", "exec")
+    assert not any(line.startswith("import os") for line in text.splitlines())

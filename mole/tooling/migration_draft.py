@@ -441,7 +441,7 @@ def render_migration(
     lines = [
         f'"""Align one legacy schema (fingerprint {fingerprint}) to {parent}.',
         "",
-        f"Drafted by Mole's legacy tooling on {today} from {source}",
+        f"Drafted by Mole's legacy tooling on {today} from {plain_text(source, docstring=True)}",
         f"(lineage: {lineage}).",
         f"{len(steps)} steps, {len(reviews)} marked REVIEW. Read every step, change what a REVIEW",
         "note asks, then set REVIEWED = True. Until then this migration refuses to run on the",
@@ -459,7 +459,7 @@ def render_migration(
     ]
     for step in steps:
         if step.review:
-            lines.append(f"    # REVIEW: {step.review}")
+            lines.append(f"    # REVIEW: {plain_text(step.review)}")
         lines += [
             "    Step(",
             f"        {step.description!r},",
@@ -487,6 +487,13 @@ def render_migration(
         "",
     ]
     return "\n".join(lines)
+
+
+def plain_text(text: str, *, docstring: bool = False) -> str:
+    """Names from the dump on one line (a newline would end a comment and start code);
+    in a docstring, without quotes or backslashes either."""
+    unsafe = '"\\' if docstring else ""
+    return "".join(ch if ch.isprintable() and ch not in unsafe else "?" for ch in text)
 
 
 def python_string(sql: str) -> str:
