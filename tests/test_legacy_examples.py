@@ -60,6 +60,7 @@ def test_an_old_mole_is_migrated_by_lineage_alone(project):
     assert "matches data_collection.0005_pose_speed_and_source exactly" in result.stdout
     manifest = manifest_of(project, "old")
     assert manifest["custom_migration"] is None
+    assert manifest["source"]["dumped_by_pg_dump"] == "18.6"
     assert manifest["lineage"]["exact"] == "data_collection.0005_pose_speed_and_source"
     assert manifest["verification"]["ok"] is True
     before, after = manifest["row_counts"]["before"], manifest["row_counts"]["after"]

@@ -255,3 +255,11 @@ def test_restore_bundle_makes_the_migrated_database_live_after_a_safety_backup(m
     assert pose_count(migrated) == 240
     assert migrated.sql("SELECT count(*) FROM legacy.data_collection_calibration")[0][0] == 2
     assert migrated.invoke("verify").returncode == 0
+
+
+def test_a_dump_from_a_newer_pg_dump_is_refused_before_loading(project, tmp_path):
+    newer = tmp_path / "from_the_future.sql"
+    text = (EXAMPLES / "old_mole_0005.sql").read_text()
+    newer.write_text(text.replace("-- Dumped by pg_dump version 18.6", "-- Dumped by pg_dump version 99.1"))
+    result = project.invoke("legacy", "--db", str(newer))
+    assert_refused(project, result, "was made by pg_dump 99.1, newer than this server (PostgreSQL 18.6)")

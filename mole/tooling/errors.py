@@ -57,6 +57,10 @@ class NotADump(ToolingError, ValueError):
     """The input file is not a dump we can load (empty, truncated, or another kind of file)."""
 
 
+class DumpTooNew(ToolingError):
+    """The dump was made by a newer pg_dump than the server it would be loaded into."""
+
+
 class UnsafeArchive(ToolingError, ValueError):
     """An archive member would land outside the folder it is extracted into."""
 

@@ -44,11 +44,20 @@ COPY_END = b"\\."
 Progress = Callable[[int, int], None]
 
 
+DUMPED_BY = re.compile(rb"^-- Dumped by pg_dump version (\S+)", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class LegacyInput:
     path: Path
     kind: str
     size: int
+    dumped_by: str | None = None  # pg_dump's version, when the header says it (SQL dumps)
+
+
+def dumped_by(head: bytes) -> str | None:
+    match = DUMPED_BY.search(head)
+    return match.group(1).decode(errors="replace") if match else None
 
 
 def is_tar(head: bytes) -> bool:
@@ -82,12 +91,12 @@ def detect(path: Path) -> LegacyInput:
         if is_tar(inner):
             return LegacyInput(path, MOLE_ARCHIVE, size)
         if looks_like_sql(inner):
-            return LegacyInput(path, GZIP_SQL, size)
+            return LegacyInput(path, GZIP_SQL, size, dumped_by(inner))
         raise NotADump(f"{path} is gzip-compressed but holds neither a pg_dump SQL file nor a tar archive")
     if is_tar(head):
         return LegacyInput(path, MOLE_ARCHIVE, size)
     if looks_like_sql(head):
-        return LegacyInput(path, PLAIN_SQL, size)
+        return LegacyInput(path, PLAIN_SQL, size, dumped_by(head))
     raise NotADump(
         f"{path} is not a PostgreSQL dump: it is neither pg_dump SQL (plain or gzip), "
         "pg_dump custom format nor a Mole archive"

@@ -186,7 +186,12 @@ def write_bundle(
     manifest = {
         "name": name,
         "created_utc": utc_timestamp(),
-        "source": {"file": source.path.name, "format": source.kind, "size_bytes": source.size},
+        "source": {
+            "file": source.path.name,
+            "format": source.kind,
+            "size_bytes": source.size,
+            "dumped_by_pg_dump": loaded.loaded.dumped_by,
+        },
         "versions": {
             "server": backend.server_version(),
             "pg_dump": backend.client("pg_dump", ["--version"], capture=True).stdout.strip(),
