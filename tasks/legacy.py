@@ -81,12 +81,14 @@ def diff(c, db, against=None, json=None, backend=None):
 @reports_errors
 def draft_migration(c, db, name, backend=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
+    from tooling.legacy_draft import migration_name
     from tooling.legacy_draft import write_draft
     from tooling.legacy_loading import loaded_legacy
     from tooling.lineage import leaf_migration
     from tooling.lineage import match_lineage
     from tooling.lineage import schema_lineage
 
+    migration_name(name)  # refuse a bad name before loading anything
     chosen = backend_of(c, backend)
     settings = settings_of(c)
     steps = schema_lineage(chosen, settings)

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import pty
+import re
 import subprocess
 import tarfile
 
@@ -16,6 +17,7 @@ from conftest import REPO
 from dbtools.fingerprint import schema_fingerprint
 from dbtools.introspection import snapshot
 from dbtools.schema_diff import compare
+from tooling.embedded_server import binaries_dir
 
 EXAMPLES = REPO / "examples" / "legacy"
 PLACEHOLDER = "NULL /* REVIEW: the value for rows that have none */"
@@ -258,3 +260,48 @@ def test_loading_shows_progress_on_a_terminal_only(project):
     process.wait()
     os.close(leader)
     assert b"Loading: 0.1 of 0.1 MiB (100%)" in output, output
+
+
+def test_a_dump_with_drops_owners_and_grants_of_another_server_loads(migrated, tmp_path):
+    """`pg_dump --clean` as another server makes it: roles that do not exist here, DROPs first."""
+    dumped = subprocess.run(
+        [
+            str(binaries_dir() / "pg_dump"),
+            "-U",
+            "postgres",
+            "--clean",
+            f"--dbname={migrated.database}",
+        ],
+        env={**os.environ, **migrated.server.environment},
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    foreign, owners = re.subn(r"OWNER TO \w+;", "OWNER TO field_lab;", dumped)
+    assert owners and "DROP TABLE" in dumped
+    foreign += "GRANT ALL ON SCHEMA public TO field_lab;\n"
+    source = tmp_path / "field_lab.sql"
+    source.write_text(
+        foreign.replace("-- PostgreSQL database dump complete", "") + "-- PostgreSQL database dump complete\n"
+    )
+    result = migrated.invoke("legacy", "--db", str(source), "--name", "foreign", check=True)
+    assert "exactly" in result.stdout
+    manifest = manifest_of(migrated, "foreign")
+    assert manifest["row_counts"]["after"]["public.data_collection_pose"] == 240
+
+
+def test_an_old_mole_whose_records_claim_more_than_its_schema_has_is_migrated_from_its_schema(
+    project, tmp_path
+):
+    """The schema decides: records of 0006-0008 that the schema does not show are taken back first."""
+    text = (EXAMPLES / "old_mole_0005.sql").read_text()
+    claims = "".join(
+        "INSERT INTO public.django_migrations (app, name, applied) "
+        f"VALUES ('data_collection', '{name}', now());\n"
+        for name in ("0006_default_pose_source", "0007_trial_unique_ids", "0008_pose_entity_time_index")
+    )
+    trailer = "-- PostgreSQL database dump complete"
+    source = tmp_path / "overclaiming.sql"
+    source.write_text(text.replace(trailer, claims + trailer))
+    result = project.invoke("legacy", "--db", str(source), "--name", "claims", check=True)
+    assert "recording migrations up to data_collection.0005_pose_speed_and_source as applied" in result.stdout
+    assert manifest_of(project, "claims")["verification"]["ok"] is True

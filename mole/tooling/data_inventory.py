@@ -14,7 +14,8 @@ from typing import Any
 from .backends import Backend
 from .names import quote_sql_identifier as quote_identifier
 
-SKIPPED_TABLES = {("legacy", "alignments")}
+# Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
+SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
 ROWS_KEY = "'#rows'"
 
 

@@ -33,10 +33,12 @@ SNIFF_BYTES = 8192
 CHUNK_BYTES = 1 << 20
 
 # Statements that only make sense on the server the dump came from: its database,
-# its roles (we restore like `pg_restore --no-owner --no-privileges`).
+# its roles (we restore like `pg_restore --no-owner --no-privileges`), and the DROPs
+# of `pg_dump --clean`, which fail on the empty scratch database.
 SERVER_SPECIFIC = re.compile(
-    rb"^(CREATE DATABASE |ALTER DATABASE |DROP DATABASE |COMMENT ON DATABASE |\\connect |GRANT |REVOKE "
-    rb"|ALTER DEFAULT PRIVILEGES |ALTER .* OWNER TO [^;]*;$)"
+    rb"^(CREATE DATABASE |ALTER DATABASE |DROP |COMMENT ON DATABASE |\\connect |GRANT |REVOKE "
+    rb"|ALTER DEFAULT PRIVILEGES |ALTER .* OWNER TO [^;]*;$"
+    rb"|ALTER TABLE .* DROP CONSTRAINT [^;]*;$|ALTER TABLE .* DROP DEFAULT;$)"
 )
 COPY_START = re.compile(rb"^COPY .* FROM stdin;$")
 COPY_END = b"\\."

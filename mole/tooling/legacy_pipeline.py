@@ -100,10 +100,10 @@ def run_legacy(
         say(f"Lineage: {lineage.describe()}.")
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         if lineage.exact and chosen is None:
-            say(
-                f"An old Mole: recording migrations up to {lineage.exact} as applied, then migrating to head."
-            )
-            migrate_from(backend, loaded.database, lineage.exact)
+            recorded = data_collection_head(migration_state(backend, loaded.database))
+            start = lineage.starting_point(recorded)
+            say(f"An old Mole: recording migrations up to {start} as applied, then migrating to head.")
+            migrate_from(backend, loaded.database, start)
             custom = None
         else:
             custom = chosen or for_fingerprint(settings.migrations_dir, lineage.fingerprint)

@@ -31,6 +31,12 @@ class LineageMatch:
     nearest: str | None
     distance: int  # differences from the nearest schema (0 when exact)
     nearest_differences: tuple[str, ...] = ()  # what differs from it, one line each
+    same_schema: tuple[str, ...] = ()  # every migration with this schema (0005 and 0006 share one)
+
+    def starting_point(self, recorded: str | None) -> str | None:
+        """Where to record the dump as being: what it recorded itself, when that has its schema,
+        else the earliest migration that has it (so that later data migrations still run)."""
+        return recorded if recorded in self.same_schema else self.exact
 
     def describe(self) -> str:
         if self.exact:
@@ -65,12 +71,11 @@ def schema_lineage(backend: Backend, settings: Settings) -> list[dict[str, Any]]
 
 
 def match_lineage(steps: list[dict[str, Any]], snapshot: dict[str, Any]) -> LineageMatch:
-    """The earliest exact match (0005 and 0006 share a schema: 0006's data step must still run),
-    else the nearest schema and what differs from it."""
+    """The exact matches (earliest first), else the nearest schema and what differs from it."""
     fingerprint = schema_fingerprint(snapshot)
-    for step in steps:
-        if step["fingerprint"] == fingerprint:
-            return LineageMatch(fingerprint, step["migration"], step["migration"], 0)
+    same = tuple(step["migration"] for step in steps if step["fingerprint"] == fingerprint)
+    if same:
+        return LineageMatch(fingerprint, same[0], same[0], 0, same_schema=same)
     actual = {"tables": app_tables(snapshot)}
     nearest, differences = None, []
     for step in steps:
