@@ -66,7 +66,9 @@ def test_embedded_server_up_status_down(project, tmp_path):
     project.invoke("up", check=True, extra_env=env)  # reused, not restarted
     project.invoke("down", check=True, extra_env=env)
     assert "not running" in project.invoke("status", check=True, extra_env=env).stdout
-    assert not EmbeddedServer(data_dir, ProcessRunner()).is_running()
+    stopped = EmbeddedServer(data_dir, ProcessRunner())
+    assert not stopped.is_running()
+    assert not stopped.socket_dir.exists()
 
 
 def test_unknown_backend_is_one_clear_error(project):

@@ -128,6 +128,11 @@ class EmbeddedServer:
             cwd=self.data_dir,
             user=self.service_user,
         )
+        # The socket folder lives in /tmp (short paths); leave nothing behind there.
+        try:
+            self.socket_dir.rmdir()
+        except OSError:
+            pass
         return True
 
     def _prepare_folders(self) -> None:
