@@ -156,18 +156,30 @@ def legacy(c, db, migration=None, name=None, allow_data_loss=False, keep_scratch
 @task
 @reports_errors
 def bundles(c):
-    """List legacy bundles: name, source, lineage and migration head."""
+    """List legacy bundles: name, source, how it was migrated (lineage or custom migration), head."""
     found = bundle_store_of(c).all()
     if not found:
         print("No bundles yet (`invoke legacy --db FILE` makes one).")
         return
-    print(f"{'name':<36} {'created':<21} {'source':<28} head")
+    print(f"{'name':<32} {'created':<21} {'source':<28} {'how':<40} head")
     for item in found:
         manifest = item.manifest
         print(
-            f"{item.name:<36} {manifest.get('created_utc', '-'):<21} "
-            f"{manifest.get('source', {}).get('file', '-'):<28} {manifest.get('migration_head') or '-'}"
+            f"{item.name:<32} {manifest.get('created_utc', '-'):<21} "
+            f"{manifest.get('source', {}).get('file', '-'):<28} {how_migrated(manifest):<40} "
+            f"{short_migration(manifest.get('migration_head'))}"
         )
+
+
+def how_migrated(manifest) -> str:
+    """`lineage from 0005_x`, or `custom 0011_legacy_y`: what brought the dump to head."""
+    if manifest.get("custom_migration"):
+        return f"custom {short_migration(manifest['custom_migration'])}"
+    return f"lineage from {short_migration(manifest.get('started_from'))}"
+
+
+def short_migration(label) -> str:
+    return label.split(".", 1)[-1] if label else "-"
 
 
 @task(help={"name": "The bundle to check (see `invoke bundles`).", "backend": BACKEND_HELP})

@@ -11,6 +11,7 @@ import re
 import subprocess
 import tarfile
 
+from conftest import HEAD
 from conftest import INVOKE
 from conftest import REPO
 
@@ -287,6 +288,8 @@ def test_a_dump_with_drops_owners_and_grants_of_another_server_loads(migrated, t
     assert "exactly" in result.stdout
     manifest = manifest_of(migrated, "foreign")
     assert manifest["row_counts"]["after"]["public.data_collection_pose"] == 240
+    # Its records say head, and head has its schema: nothing is taken back and re-run.
+    assert manifest["started_from"] == HEAD
 
 
 def test_an_old_mole_whose_records_claim_more_than_its_schema_has_is_migrated_from_its_schema(
@@ -304,4 +307,8 @@ def test_an_old_mole_whose_records_claim_more_than_its_schema_has_is_migrated_fr
     source.write_text(text.replace(trailer, claims + trailer))
     result = project.invoke("legacy", "--db", str(source), "--name", "claims", check=True)
     assert "recording migrations up to data_collection.0005_pose_speed_and_source as applied" in result.stdout
-    assert manifest_of(project, "claims")["verification"]["ok"] is True
+    manifest = manifest_of(project, "claims")
+    assert manifest["verification"]["ok"] is True
+    assert manifest["started_from"] == "data_collection.0005_pose_speed_and_source"
+    listing = project.invoke("bundles", check=True).stdout
+    assert "lineage from 0005_pose_speed_and_source" in listing

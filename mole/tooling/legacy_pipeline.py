@@ -68,6 +68,7 @@ class LegacyOutcome:
     draft: Draft | None = None
     verification: VerificationReport | None = None
     data: DataCheck | None = None
+    started_from: str | None = None  # the migration an old Mole was recorded at
 
 
 def input_stem(path: Path) -> str:
@@ -104,6 +105,7 @@ def run_legacy(
             start = lineage.starting_point(recorded)
             say(f"An old Mole: recording migrations up to {start} as applied, then migrating to head.")
             migrate_from(backend, loaded.database, start)
+            outcome.started_from = start
             custom = None
         else:
             custom = chosen or for_fingerprint(settings.migrations_dir, lineage.fingerprint)
@@ -202,6 +204,7 @@ def write_bundle(
         "migration_head": data_collection_head(state),
         "lineage": outcome.lineage.as_dict(),
         "fingerprint": outcome.lineage.fingerprint,
+        "started_from": outcome.started_from,
         "custom_migration": custom.label if custom else None,
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),

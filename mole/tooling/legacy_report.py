@@ -33,8 +33,8 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         )
     else:
         lines.append(
-            f"No custom migration was needed: migrations up to {lineage.exact} were recorded as "
-            "applied, and the later ones ran."
+            f"No custom migration was needed: migrations up to {manifest['started_from']} were "
+            "recorded as applied, and the later ones ran."
         )
     lines += ["", "## What was verified", ""]
     for name, check in verification["checks"].items():
