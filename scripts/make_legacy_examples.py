@@ -25,9 +25,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "mole"))
 
 from tooling.backends import LocalBackend  # noqa: E402
+from tooling.legacy_registry import custom_migrations  # noqa: E402
 from tooling.process import ProcessRunner  # noqa: E402
 
 EXAMPLES = PROJECT / "examples" / "legacy"
+MIGRATIONS = PROJECT / "mole" / "data_collection" / "migrations"
 DUMP_OPTIONS = ["--no-owner", "--no-privileges"]
 # pg_dump 18 writes a random `\restrict` key into plain SQL unless given one; a fixed key keeps files stable.
 PLAIN_OPTIONS = ["--restrict-key=moleexamples"]
@@ -103,6 +105,12 @@ def tiny_png(red: int, green: int, blue: int) -> bytes:
     )
 
 
+def last_regular_migration() -> str:
+    custom = {migration.name for migration in custom_migrations(MIGRATIONS)}
+    regular = [path.stem for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py") if path.stem not in custom]
+    return max(regular)
+
+
 class ExampleMaker:
     def __init__(self, data_dir: Path) -> None:
         self.backend = LocalBackend(ProcessRunner(), "mole", PROJECT / "mole", data_dir)
@@ -111,6 +119,11 @@ class ExampleMaker:
         """Today's Mole with the sample campaign (migrations stop before any custom one)."""
         self.backend.create_database(name)
         self.backend.manage(["migrate", "--no-input", "-v", "0"], database=name, capture=True)
+        # An older Mole never ran the custom migrations written since: take their records back.
+        last = last_regular_migration()
+        self.backend.manage(
+            ["migrate", "data_collection", last, "--no-input", "-v", "0"], database=name, capture=True
+        )
         self.backend.manage(["load_sample_data"], database=name, capture=True)
         return name
 

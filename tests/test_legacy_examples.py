@@ -312,3 +312,10 @@ def test_an_old_mole_whose_records_claim_more_than_its_schema_has_is_migrated_fr
     assert manifest["started_from"] == "data_collection.0005_pose_speed_and_source"
     listing = project.invoke("bundles", check=True).stdout
     assert "lineage from 0005_pose_speed_and_source" in listing
+
+
+def test_every_example_is_under_a_megabyte():
+    examples = sorted(EXAMPLES.iterdir())
+    assert len(examples) == 4
+    sizes = {path.name: path.stat().st_size for path in examples}
+    assert all(size < 2**20 for size in sizes.values()), sizes
