@@ -160,6 +160,7 @@ def test_bad_names_and_missing_migrations_are_refused(project):
         "no migration '0099_nothing'",
     )
     assert_refused(project, project.invoke("bundle-check", "--name", "../x"), "is not allowed")
+    assert_refused(project, project.invoke("--dry", "legacy", "--db", dump), "--dry is not supported here")
     wrong = project.invoke("legacy", "--db", dump, "--migration", "0011_legacy_divergent_registry")
     assert_refused(project, wrong, "handles the schema fa0ae50020dae9d3")
 
