@@ -314,7 +314,8 @@ class AlignmentPlanner:
 
     def review_generated(self, difference: Difference) -> Step:
         message = f"{difference.table}.{difference.object}: generated column differs; write this step by hand"
-        fail = f"DO $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+        quoted = message.replace("'", "''").replace("$", "")
+        fail = f"DO $$ BEGIN RAISE EXCEPTION '{quoted}'; END $$"
         return Step(message, fail, "SELECT 1", review=message)
 
     def add_index(self, difference: Difference) -> Step:
