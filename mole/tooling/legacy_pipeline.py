@@ -117,7 +117,7 @@ def run_legacy(
                 return outcome
             apply_custom(backend, loaded.database, custom, lineage, say)
         outcome.verification = verify_database(backend, settings, loaded.database)
-        after = inventory_after(backend, loaded.database)
+        after = inventory_after(backend, loaded.database, outcome.verification.schema)
         outcome.data = check_data(before, after)
         outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
         if not outcome.verification.ok:
@@ -159,9 +159,9 @@ def apply_custom(
     backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
 
 
-def inventory_after(backend: Backend, database: str) -> dict[str, Any]:
+def inventory_after(backend: Backend, database: str, public: dict[str, Any]) -> dict[str, Any]:
     """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
-    snapshots = {schema: schema_snapshot(backend, database, schema) for schema in ("public", LEGACY_SCHEMA)}
+    snapshots = {"public": public, LEGACY_SCHEMA: schema_snapshot(backend, database, LEGACY_SCHEMA)}
     return take_inventory(backend, database, snapshots)
 
 
@@ -184,7 +184,6 @@ def write_bundle(
     row_counts: dict[str, dict[str, int]],
 ) -> Bundle:
     source: LegacyInput = loaded.source
-    state = migration_state(backend, loaded.database)
     manifest = {
         "name": name,
         "created_utc": utc_timestamp(),
@@ -201,7 +200,7 @@ def write_bundle(
             "python": platform.python_version(),
         },
         "backend": backend.name,
-        "migration_head": data_collection_head(state),
+        "migration_head": data_collection_head(outcome.verification.migration_state),
         "lineage": outcome.lineage.as_dict(),
         "fingerprint": outcome.lineage.fingerprint,
         "started_from": outcome.started_from,

@@ -9,7 +9,6 @@ like the reference schema.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from dbtools.schema_diff import compare
 
 from .backends import Backend
 from .errors import ToolingError
-from .reference_schema import migrations_key
+from .reference_schema import cached_by_migrations
 from .settings import Settings
 
 
@@ -52,22 +51,19 @@ class LineageMatch:
 
 def schema_lineage(backend: Backend, settings: Settings) -> list[dict[str, Any]]:
     """[{migration, fingerprint, tables}, ...] from the first migration to the leaf."""
-    cached = settings.cache_dir / f"lineage-{migrations_key(settings)}.json"
-    if cached.exists():
-        return json.loads(cached.read_text())["steps"]
-    with backend.scratch_database("lineage") as scratch:
-        result = backend.manage(["schema_lineage"], database=scratch, capture=True)
-    if backend.runner.dry:
-        return []
-    try:
-        steps = json.loads(result.stdout)["steps"]
-    except (json.JSONDecodeError, KeyError) as error:
-        raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps({"steps": steps}, sort_keys=True))
-    partial.replace(cached)
-    return steps
+
+    def build():
+        with backend.scratch_database("lineage") as scratch:
+            result = backend.manage(["schema_lineage"], database=scratch, capture=True)
+        if backend.runner.dry:
+            return None
+        try:
+            return {"steps": json.loads(result.stdout)["steps"]}
+        except (json.JSONDecodeError, KeyError) as error:
+            raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
+
+    lineage = cached_by_migrations(settings, "lineage", build)
+    return lineage["steps"] if lineage else []
 
 
 def match_lineage(steps: list[dict[str, Any]], snapshot: dict[str, Any]) -> LineageMatch:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 from typing import Any
+from typing import Callable
 
 from .backends import Backend
 from .database_facts import schema_snapshot
@@ -26,17 +27,25 @@ def migrations_key(settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def reference_snapshot(backend: Backend, settings: Settings) -> dict[str, Any]:
-    cached = settings.cache_dir / f"reference-{migrations_key(settings)}.json"
+def cached_by_migrations(settings: Settings, kind: str, build: Callable[[], Any]) -> Any:
+    """JSON built once per set of migration files; `build` returning None (a dry run) is not kept."""
+    cached = settings.cache_dir / f"{kind}-{migrations_key(settings)}.json"
     if cached.exists():
         return json.loads(cached.read_text())
-    with backend.scratch_database("reference") as scratch:
-        backend.manage(["migrate", "--no-input", "-v", "0"], database=scratch, capture=True)
-        snapshot = schema_snapshot(backend, scratch)
-    if backend.runner.dry:
-        return {"tables": {}}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(snapshot, sort_keys=True))
-    partial.replace(cached)
-    return snapshot
+    value = build()
+    if value is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(value, sort_keys=True))
+        partial.replace(cached)
+    return value
+
+
+def reference_snapshot(backend: Backend, settings: Settings) -> dict[str, Any]:
+    def build():
+        with backend.scratch_database("reference") as scratch:
+            backend.manage(["migrate", "--no-input", "-v", "0"], database=scratch, capture=True)
+            snapshot = schema_snapshot(backend, scratch)
+        return None if backend.runner.dry else snapshot
+
+    return cached_by_migrations(settings, "reference", build) or {"tables": {}}

@@ -40,6 +40,9 @@ class VerificationReport:
     database: str
     checks: list[CheckResult]
     differences: list[Difference]
+    # What the checks read, for callers that need it too (not part of the report).
+    schema: dict[str, Any] = field(default_factory=dict, repr=False)
+    migration_state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -73,8 +76,7 @@ def check_models_match_migrations(backend: Backend, database: str) -> CheckResul
     return check
 
 
-def check_migrations_applied(backend: Backend, database: str) -> CheckResult:
-    state = migration_state(backend, database)
+def check_migrations_applied(state: dict[str, Any]) -> CheckResult:
     check = CheckResult("migrations_applied", "no migration is left unapplied")
     for name in state.get("unapplied", []):
         check.problems.append(f"migration not applied: {name}")
@@ -82,10 +84,9 @@ def check_migrations_applied(backend: Backend, database: str) -> CheckResult:
 
 
 def check_schema_matches_reference(
-    backend: Backend, settings: Settings, database: str
+    backend: Backend, settings: Settings, live: dict[str, Any]
 ) -> tuple[CheckResult, list[Difference]]:
     reference = reference_snapshot(backend, settings)
-    live = schema_snapshot(backend, database)
     differences = compare(reference, live) if not backend.runner.dry else []
     check = CheckResult("schema_matches_reference", "live schema equals the reference schema")
     check.problems.extend(difference.describe() for difference in differences)
@@ -96,6 +97,8 @@ def verify_database(backend: Backend, settings: Settings, database: str) -> Veri
     if not backend.runner.dry and not backend.database_exists(database):
         raise DatabaseNotFound(f"database {database!r} does not exist: run `invoke migrate` first")
     models_check = check_models_match_migrations(backend, database)
-    applied_check = check_migrations_applied(backend, database)
-    schema_check, differences = check_schema_matches_reference(backend, settings, database)
-    return VerificationReport(database, [models_check, applied_check, schema_check], differences)
+    state = migration_state(backend, database)
+    live = schema_snapshot(backend, database)
+    schema_check, differences = check_schema_matches_reference(backend, settings, live)
+    checks = [models_check, check_migrations_applied(state), schema_check]
+    return VerificationReport(database, checks, differences, schema=live, migration_state=state)
