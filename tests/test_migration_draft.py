@@ -62,3 +62,20 @@ def test_names_from_a_dump_cannot_inject_code_into_the_draft():
                             source='evil"""\\N.sql', lineage="nearest 0010")
     compile(text, "draft.py", "exec")
     assert not any(line.startswith("import os") for line in text.splitlines())
+
+
+def test_a_table_with_the_same_columns_under_another_name_is_proposed_as_a_rename(migrated):
+    connection, reference, count = snapshot_and_count(migrated)
+    try:
+        migrated.sql("ALTER TABLE data_collection_note RENAME TO data_collection_fieldnote")
+        with connection.cursor() as cursor:
+            legacy = snapshot(cursor)
+        planner = AlignmentPlanner(reference, legacy, count)
+        steps = planner.plan()
+    finally:
+        connection.close()
+    assert [(r.kind, r.old, r.new) for r in planner.renames] == [
+        ("table", "data_collection_fieldnote", "data_collection_note")
+    ]
+    assert steps[0].forward == 'ALTER TABLE "data_collection_fieldnote" RENAME TO "data_collection_note"'
+    assert not any("DROP TABLE" in step.forward or "CREATE TABLE" in step.forward for step in steps)

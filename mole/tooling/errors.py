@@ -79,7 +79,3 @@ class BundleExists(ToolingError, FileExistsError):
 
 class MigrationNotFound(ToolingError, FileNotFoundError):
     """The custom migration named does not exist in the migrations folder."""
-
-
-class VerificationFailed(ToolingError):
-    """The migrated database is not compliant, or data would be lost."""
