@@ -9,10 +9,11 @@ from . import backups
 from . import database
 from . import demo
 from . import legacy
+from . import viewing
 from .common import CONFIG_DEFAULTS
 
 ns = Collection()
-for module in (database, backups, legacy, demo):
+for module in (database, backups, legacy, viewing, demo):
     for name in getattr(module, "__all__"):
         ns.add_task(getattr(module, name))
 ns.configure({"mole": CONFIG_DEFAULTS})

@@ -45,13 +45,14 @@ ROOT_URLCONF = "mole.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "data_collection.context_processors.opened_copy",
             ],
         },
     },
@@ -100,5 +101,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MOLE_MEDIA_ROOT", BASE_DIR / "media"))
+
+# Set by `invoke open`: which bundle or backup this server shows, named in a banner on every page.
+MOLE_OPENED = os.environ.get("MOLE_OPENED", "")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -79,3 +79,11 @@ class BundleExists(ToolingError, FileExistsError):
 
 class MigrationNotFound(ToolingError, FileNotFoundError):
     """The custom migration named does not exist in the migrations folder."""
+
+
+class PortInUse(ToolingError):
+    """The port asked for the web server is taken on this machine."""
+
+
+class AlreadyOpen(ToolingError):
+    """The copy is already being served by another `invoke open`."""

@@ -146,6 +146,26 @@ class ProcessRunner:
         return Completed(process.returncode, captured, stderr)
 
 
+    def start(
+        self, argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.Popen | None:
+        """Start a long-running command (a web server) with its output on this terminal.
+
+        The caller stops it; None in a dry run, where the command is only printed.
+        """
+        text = self.describe(argv, env=env, cwd=cwd)
+        if self.dry or self.echo:
+            print(text, file=self.out, flush=True)
+        if self.dry:
+            return None
+        logger.debug("starting %s", text)
+        try:
+            full_env = {**os.environ, **(env or {})}
+            return subprocess.Popen(argv, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL)
+        except FileNotFoundError as error:
+            raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
+
+
 def feed(process: subprocess.Popen, chunks: Iterable[bytes]) -> tuple[bytes, bytes]:
     """Write `chunks` to the process while threads drain its output (no pipe can fill up).
 

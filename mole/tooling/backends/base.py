@@ -7,6 +7,7 @@ backend knows Docker exists.
 from __future__ import annotations
 
 import secrets
+import subprocess
 from abc import ABC
 from abc import abstractmethod
 from contextlib import contextmanager
@@ -52,6 +53,15 @@ class Backend(ABC):
     @abstractmethod
     def client_command(self, tool: str, args: list[str]) -> Command:
         """How this backend runs a PostgreSQL client tool."""
+
+    @abstractmethod
+    def web_server_command(
+        self, database: str, port: int, env: dict[str, str], media: Path | None
+    ) -> Command:
+        """How this backend runs Mole's web server on localhost:`port` against `database`.
+
+        `env` adds settings for Mole (no secrets); `media` is a host folder to serve as MEDIA_ROOT.
+        """
 
     def manage(
         self,
@@ -99,6 +109,13 @@ class Backend(ABC):
             stdout_path=stdout_path,
             check=check,
         )
+
+    def start_web_server(
+        self, database: str, port: int, env: dict[str, str], media: Path | None = None
+    ) -> subprocess.Popen | None:
+        """Start Mole's web server in the background; None in a dry run."""
+        command = self.web_server_command(database, port, env, media)
+        return self.runner.start(command.argv, env=command.env, cwd=command.cwd)
 
     @abstractmethod
     def up(self) -> None:

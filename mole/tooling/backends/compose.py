@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from pathlib import PurePosixPath
 
 from ..errors import BackendUnavailable
 from ..process import ProcessRunner
@@ -13,6 +14,10 @@ from .base import Backend
 from .base import Command
 
 DJANGO_SERVICE = "django"
+# Where compose/docker-compose.yml mounts the project's folders inside the django service.
+CONTAINER_PROJECT = PurePosixPath("/app")
+MOUNTED_FOLDERS = ("mole", "db_backups")
+CONTAINER_WEB_PORT = 8000
 POSTGRES_SERVICE = "postgres"
 READY_TIMEOUT_SECONDS = 90
 
@@ -62,6 +67,31 @@ class ComposeBackend(Backend):
         return Command(self.compose(
             "exec", "-T", "-e", f"PGUSER={self.database_user}", POSTGRES_SERVICE, tool, *args
         ))
+
+    def web_server_command(
+        self, database: str, port: int, env: dict[str, str], media: Path | None
+    ) -> Command:
+        """A one-off django container (`run --rm`) publishing its port on the host's loopback only."""
+        served = {**env, "PGDATABASE": database}
+        container_media = self.container_path(media) if media else None
+        if container_media:
+            served["MOLE_MEDIA_ROOT"] = str(container_media)
+        settings = [arg for name, value in sorted(served.items()) for arg in ("-e", f"{name}={value}")]
+        return Command(self.compose(
+            "run", "--rm", "-T", "--no-deps", "-p", f"127.0.0.1:{port}:{CONTAINER_WEB_PORT}", *settings,
+            DJANGO_SERVICE, "python", "manage.py", "runserver", "--noreload", f"0.0.0.0:{CONTAINER_WEB_PORT}",
+        ))
+
+    def container_path(self, host_path: Path) -> PurePosixPath | None:
+        """The django container's path for a host path in a mounted folder; None when not mounted."""
+        project = self.compose_file.resolve().parent.parent
+        try:
+            relative = host_path.resolve().relative_to(project)
+        except ValueError:
+            return None
+        if not relative.parts or relative.parts[0] not in MOUNTED_FOLDERS:
+            return None
+        return CONTAINER_PROJECT.joinpath(*relative.parts)
 
     def running_services(self) -> set[str]:
         result = self.runner.run(

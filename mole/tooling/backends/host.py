@@ -38,6 +38,13 @@ class HostBackend(Backend):
     def client_command(self, tool: str, args: list[str]) -> Command:
         return Command([str(binaries_dir() / tool), *args], self.client_environment())
 
+    def web_server_command(
+        self, database: str, port: int, env: dict[str, str], media: Path | None
+    ) -> Command:
+        served = {**env, **({"MOLE_MEDIA_ROOT": str(media)} if media else {})}
+        command = self.manage_command(["runserver", "--noreload", f"127.0.0.1:{port}"], database)
+        return Command(command.argv, {**command.env, **served}, command.cwd)
+
     def is_available(self) -> bool:
         result = self.client(
             "psql", ["-X", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],

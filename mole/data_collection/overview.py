@@ -1,0 +1,127 @@
+"""What the experiment overview shows, read with a fixed number of queries per page.
+
+Pose tables reach millions of rows, so tracks are thinned in SQL (every k-th
+pose of each entity's track, first and last always kept) before they reach Python.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from dataclasses import field
+
+from django.db import connection
+from django.db.models import Count
+from django.db.models import QuerySet
+
+from . import models
+from .track_plot import Timeline
+from .track_plot import TrackPlot
+from .track_plot import plot_timeline
+from .track_plot import plot_tracks
+
+POINTS_PER_TRACK = 400
+EVENTS_LISTED = 8
+
+
+@dataclass
+class TrialOverview:
+    trial: models.Trial
+    testers: list[str]
+    event_counts: list[tuple[str, int]] = field(default_factory=list)
+    events_total: int = 0
+    first_events: list[tuple[int, object, str]] = field(default_factory=list)
+    timeline: Timeline | None = None
+    tracks: TrackPlot | None = None
+
+    @property
+    def events_not_listed(self) -> int:
+        return self.events_total - len(self.first_events)
+
+
+def trials_in_order() -> QuerySet:
+    return (
+        models.Trial.objects.select_related("campaign", "scenario")
+        .prefetch_related("testers")
+        .order_by("campaign__start_date", "campaign__name", "campaign_id", "id_major", "id_minor", "id_micro")
+    )
+
+
+def campaign_summaries() -> QuerySet:
+    return (
+        models.Campaign.objects.select_related("location")
+        .annotate(trial_count=Count("trials"))
+        .order_by("start_date", "name", "id")
+    )
+
+
+def trial_overviews(trials: list[models.Trial]) -> list[TrialOverview]:
+    overviews = {
+        trial.pk: TrialOverview(trial, sorted(tester.name for tester in trial.testers.all()))
+        for trial in trials
+    }
+    if not overviews:
+        return []
+    add_event_counts(overviews)
+    add_timelines(overviews)
+    add_tracks(overviews)
+    return list(overviews.values())
+
+
+def add_event_counts(overviews: dict[int, TrialOverview]) -> None:
+    counts = (
+        models.Event.objects.filter(trial_id__in=overviews)
+        .values("trial_id", "event_type__name")
+        .annotate(count=Count("id"))
+        .order_by("event_type__name")
+    )
+    for row in counts:
+        overview = overviews[row["trial_id"]]
+        overview.event_counts.append((row["event_type__name"], row["count"]))
+        overview.events_total += row["count"]
+
+
+def add_timelines(overviews: dict[int, TrialOverview]) -> None:
+    events = defaultdict(list)
+    rows = (
+        models.Event.objects.filter(trial_id__in=overviews)
+        .order_by("start_datetime", "id")
+        .values_list("trial_id", "id", "start_datetime", "event_type_id", "event_type__name")
+    )
+    for trial_id, event_id, when, type_id, type_name in rows.iterator():
+        events[trial_id].append((when, type_id, type_name))
+        overview = overviews[trial_id]
+        if len(overview.first_events) < EVENTS_LISTED:
+            overview.first_events.append((event_id, when, type_name))
+    for trial_id, trial_events in events.items():
+        trial = overviews[trial_id].trial
+        end = trial.end_datetime or trial_events[-1][0]
+        overviews[trial_id].timeline = plot_timeline(trial.start_datetime, end, trial_events)
+
+
+def add_tracks(overviews: dict[int, TrialOverview]) -> None:
+    pose = models.Pose._meta.db_table
+    entity = models.Entity._meta.db_table
+    query = f"""
+        SELECT p.trial_id, p.entity_id, e.name, p.latitude, p.longitude, p.total
+        FROM (
+            SELECT trial_id, entity_id, latitude, longitude,
+                   row_number() OVER track AS position,
+                   count(*) OVER (PARTITION BY trial_id, entity_id) AS total
+            FROM {pose}
+            WHERE trial_id = ANY(%s)
+            WINDOW track AS (PARTITION BY trial_id, entity_id ORDER BY "timestamp", id)
+        ) AS p
+        JOIN {entity} AS e ON e.id = p.entity_id
+        WHERE (p.position - 1) %% GREATEST(1, CEIL(p.total / %s::float)::bigint) = 0
+           OR p.position = p.total
+        ORDER BY p.trial_id, p.entity_id, p.position
+    """
+    tracks = defaultdict(lambda: defaultdict(list))
+    recorded = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(query, [list(overviews), POINTS_PER_TRACK])
+        for trial_id, entity_id, name, latitude, longitude, total in cursor:
+            tracks[trial_id][(entity_id, name)].append((latitude, longitude))
+            recorded[trial_id][(entity_id, name)] = total
+    for trial_id, trial_tracks in tracks.items():
+        overviews[trial_id].tracks = plot_tracks(trial_tracks, recorded[trial_id])

@@ -1,0 +1,102 @@
+"""The database `invoke open` shows: a copy of a bundle's or backup's dump, never the live database.
+
+The copy is restored once and reused by later opens while nothing it came
+from has changed: the database's comment records the dump's sha256 and the
+migration files it was migrated with.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .backends import Backend
+from .backup_store import Backup
+from .bundle_store import MIGRATED_DUMP
+from .bundle_store import Bundle
+from .database_backup import load_dump_as
+from .names import quote_identifier
+from .names import safe_database
+from .reference_schema import migrations_key
+from .settings import Settings
+
+COPY_PREFIX = "mole_open_"
+BUNDLE_MEDIA = "mole_media"
+
+
+@dataclass(frozen=True)
+class OpenedSource:
+    """What is opened: a checked dump, and the words the banner uses for it."""
+
+    kind: str
+    name: str
+    dump: Path
+    sha256: str
+    media: Path | None
+    banner: str
+
+
+def bundle_source(bundle: Bundle) -> OpenedSource:
+    bundle.verify_checksums()
+    media = bundle.folder / BUNDLE_MEDIA
+    original = bundle.manifest.get("source", {}).get("file", "")
+    origin = f", migrated from {original}" if original else ""
+    return OpenedSource(
+        kind="bundle",
+        name=bundle.name,
+        dump=bundle.migrated_dump,
+        sha256=bundle.manifest["files"][MIGRATED_DUMP],
+        media=media if media.is_dir() else None,
+        banner=f"Legacy experiment: bundle {bundle.name}{origin}",
+    )
+
+
+def backup_source(backup: Backup) -> OpenedSource:
+    backup.verify_checksum()
+    head = backup.manifest.get("migration_head") or "no migrations"
+    return OpenedSource(
+        kind="backup",
+        name=backup.name,
+        dump=backup.dump,
+        sha256=backup.manifest["sha256"],
+        media=None,
+        banner=f"Backup {backup.name} (taken at {head})",
+    )
+
+
+def copy_database_name(source: OpenedSource) -> str:
+    """Readable, unique per source, and a plain PostgreSQL name whatever the bundle is called."""
+    slug = re.sub(r"[^a-z0-9]+", "_", source.name.lower()).strip("_")[:20]
+    tag = hashlib.sha256(f"{source.kind}/{source.name}".encode()).hexdigest()[:8]
+    return safe_database(f"{COPY_PREFIX}{source.kind}_{slug}_{tag}")
+
+
+def copy_marker(source: OpenedSource, settings: Settings) -> str:
+    return (
+        f"invoke open copy of {source.kind} {source.name}: "
+        f"sha256 {source.sha256}, migrations {migrations_key(settings)}"
+    )
+
+
+def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> tuple[str, bool]:
+    """The copy's database name, and whether it was restored now (False: an unchanged copy is reused)."""
+    database = copy_database_name(source)
+    marker = copy_marker(source, settings)
+    dry = backend.runner.dry
+    if not dry and backend.database_exists(database) and comment_of(backend, database) == marker:
+        return database, False
+    load_dump_as(backend, source.dump, database)
+    # A bundle made before newer migrations is brought to today's head; only the copy changes.
+    backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
+    quoted_marker = marker.replace("'", "''")
+    backend.sql_statements([f"COMMENT ON DATABASE {quote_identifier(database)} IS '{quoted_marker}'"])
+    return database, True
+
+
+def comment_of(backend: Backend, database: str) -> str:
+    query = (
+        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+        f"WHERE datname = '{safe_database(database)}'"
+    )
+    return backend.sql(query).stdout.strip()

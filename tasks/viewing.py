@@ -1,0 +1,41 @@
+"""Looking at an old experiment: open a bundle or a backup in Mole's web pages."""
+from __future__ import annotations
+
+from invoke import Exit
+from invoke import task
+
+from .backups import backup_store_of
+from .common import BACKEND_HELP
+from .common import backend_of
+from .common import reports_errors
+from .common import settings_of
+from .legacy import bundle_store_of
+
+__all__ = ["open_"]
+
+DEFAULT_PORT = 8000
+
+
+@task(
+    name="open",
+    help={
+        "bundle": "Name of the legacy bundle to open (see `invoke bundles`).",
+        "backup": "Or: name of a backup to open (see `invoke backups`).",
+        "port": f"Port of the web server on 127.0.0.1 (default {DEFAULT_PORT}).",
+        "backend": BACKEND_HELP,
+    },
+)
+@reports_errors
+def open_(c, bundle=None, backup=None, port=DEFAULT_PORT, backend=None):
+    """Browse a bundle or backup in Mole (a copy, never the live database) until Ctrl-C."""
+    from tooling.open_session import run_open
+    from tooling.opened_copy import backup_source
+    from tooling.opened_copy import bundle_source
+
+    if bool(bundle) == bool(backup):
+        raise Exit("error: give either --bundle or --backup", code=2)
+    if bundle:
+        source = bundle_source(bundle_store_of(c).get(bundle))
+    else:
+        source = backup_source(backup_store_of(c).get(backup))
+    run_open(backend_of(c, backend), settings_of(c), source, int(port), lambda line: print(line, flush=True))
