@@ -21,8 +21,12 @@ setup: $(BIN)/activate ## Create .venv from the pinned requirements
 demo: setup ## Embedded server up, migrate, sample data, backup, verify, then a legacy example into a bundle
 	$(INVOKE) demo
 
+.PHONY: browser
+browser: ## Install Debian's chromium and chromium-driver for the browser test, if missing (root or sudo)
+	scripts/install_browser.sh
+
 .PHONY: test
-test: setup ## Run the test suite (real embedded PostgreSQL)
+test: setup browser ## Run the test suite (real embedded PostgreSQL, and headless Chromium for one test)
 	$(BIN)/pytest
 
 .PHONY: check

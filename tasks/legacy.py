@@ -151,6 +151,7 @@ def legacy(c, db, migration=None, name=None, allow_data_loss=False, keep_scratch
     bundle = outcome.bundle
     print(f"Bundle: {bundle.folder}")
     print(f"Report: {bundle.folder / 'REPORT.md'}")
+    print(f"Look at it: invoke open --bundle {bundle.name}")
 
 
 @task

@@ -4,6 +4,7 @@ Each test works in its own copy of the repository (so it may edit models or
 migrations) and its own live database on the shared server; nothing touches
 the developer's own `.mole/` or `db_backups/`.
 """
+
 from __future__ import annotations
 
 import os
@@ -98,9 +99,8 @@ class Project:
         return self.root / "db_backups" / "backups"
 
 
-@pytest.fixture
-def project(server, tmp_path):
-    root = tmp_path / "project"
+def copy_project(server: Server, root: Path) -> Project:
+    """A copy of the repository in `root`, with its own live database name on the test server."""
     root.mkdir()
     for name in COPIED:
         source = REPO / name
@@ -116,9 +116,19 @@ def project(server, tmp_path):
         "INVOKE_MOLE_DATA_DIR": str(server.data_dir),
         "PYTHONWARNINGS": "ignore",
     }
-    yield Project(root, database, server, env)
-    server.sql("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    server.sql("postgres", f'DROP DATABASE IF EXISTS "{database}__restoring" WITH (FORCE)')
+    return Project(root, database, server, env)
+
+
+def drop_live_database(project: Project) -> None:
+    for name in (project.database, f"{project.database}__restoring"):
+        project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def project(server, tmp_path):
+    made = copy_project(server, tmp_path / "project")
+    yield made
+    drop_live_database(made)
 
 
 @pytest.fixture
@@ -144,3 +154,21 @@ def compose_project(project, tmp_path):
     )
     project.docker_log = log
     return project
+
+
+@pytest.fixture(scope="session")
+def opened_example(server, tmp_path_factory):
+    """A project with a bundle `registry` of example (2), and a backup of its sample data.
+
+    Shared by the `invoke open` tests (making a bundle takes a while); they leave it as they found it.
+    """
+    made = copy_project(server, tmp_path_factory.mktemp("opened") / "project")
+    made.invoke("migrate", check=True)
+    made.invoke("sample-data", check=True)
+    made.invoke("backup", "--label", "sample", check=True)
+    examples = REPO / "examples" / "legacy"
+    made.invoke("legacy", "--db", str(examples / "divergent_registry.dump"), "--name", "registry", check=True)
+    made.bundle = "registry"
+    made.backup = next(made.backups.glob("*_sample.dump")).stem
+    yield made
+    drop_live_database(made)

@@ -3,6 +3,9 @@ from django.contrib import admin
 
 from . import models
 
+# The experiment overview is linked from every admin page instead (templates/admin/base_site.html).
+admin.site.site_url = None
+
 
 @admin.register(models.Location)
 class LocationAdmin(admin.ModelAdmin):
@@ -59,7 +62,7 @@ class EntityAdmin(admin.ModelAdmin):
 class TrialAdmin(admin.ModelAdmin):
     list_display = ["__str__", "campaign", "scenario", "start_datetime", "end_datetime"]
     list_filter = ["campaign", "scenario", "testers"]
-    search_fields = ["note", "scenario__name", "campaign__name"]
+    search_fields = ["note", "scenario__name", "campaign__name", "testers__name"]
     filter_horizontal = ["testers"]
     date_hierarchy = "start_datetime"
 
@@ -82,7 +85,7 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(models.Note)
 class NoteAdmin(admin.ModelAdmin):
     list_display = ["trial", "author", "created", "text"]
-    list_filter = ["trial__campaign", "author"]
+    list_filter = ["trial__campaign", "trial", "author"]
     search_fields = ["text", "author"]
 
 
@@ -97,6 +100,7 @@ class PoseAdmin(admin.ModelAdmin):
     list_display = ["entity", "trial", "timestamp", "latitude", "longitude", "elevation", "heading", "speed"]
     list_filter = ["trial__campaign", "trial", "entity", "pose_source"]
     list_select_related = ["entity", "trial__campaign"]
+    search_fields = ["entity__name", "entity__serial_number"]
     date_hierarchy = "timestamp"
 
 

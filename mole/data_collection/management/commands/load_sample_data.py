@@ -65,15 +65,16 @@ class Command(BaseCommand):
             poses = []
             for entity_number, entity in enumerate(entities):
                 for step in range(POSES_PER_ENTITY):
-                    angle = 2 * math.pi * step / POSES_PER_ENTITY + entity_number
+                    angle = 2 * math.pi * step / POSES_PER_ENTITY
+                    latitude, longitude = track_point(entity_number, angle)
                     poses.append(
                         models.Pose(
                             entity=entity,
                             trial=trial,
                             pose_source=source,
                             timestamp=trial_start + timedelta(minutes=step),
-                            latitude=47.0 + 0.001 * math.sin(angle),
-                            longitude=8.0 + 0.0015 * math.cos(angle),
+                            latitude=latitude,
+                            longitude=longitude,
                             elevation=410.0 + step * 0.1,
                             heading=math.degrees(angle) % 360,
                             speed=1.5,
@@ -81,3 +82,10 @@ class Command(BaseCommand):
                     )
             models.Pose.objects.bulk_create(poses)
         self.stdout.write(f"Loaded {CAMPAIGN_NAME}: 2 trials, {2 * 2 * POSES_PER_ENTITY} poses.")
+
+
+def track_point(entity_number: int, angle: float) -> tuple[float, float]:
+    """rover-1 laps the pit; rover-2 drives a figure of eight inside it, so their tracks differ."""
+    if entity_number == 0:
+        return 47.0 + 0.001 * math.sin(angle), 8.0 + 0.0015 * math.cos(angle)
+    return 47.0 + 0.0005 * math.sin(2 * angle), 8.0 + 0.001 * math.sin(angle)
