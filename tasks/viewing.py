@@ -22,18 +22,26 @@ DEFAULT_PORT = 8000
         "bundle": "Name of the legacy bundle to open (see `invoke bundles`).",
         "backup": "Or: name of a backup to open (see `invoke backups`).",
         "port": f"Port of the web server on 127.0.0.1 (default {DEFAULT_PORT}).",
+        "drop_copy": "Instead of opening: drop the copy kept for the next open, and exit.",
         "backend": BACKEND_HELP,
     },
 )
 @reports_errors
-def open_(c, bundle=None, backup=None, port=DEFAULT_PORT, backend=None):
+def open_(c, bundle=None, backup=None, port=DEFAULT_PORT, drop_copy=False, backend=None):
     """Browse a bundle or backup in Mole (a copy, never the live database) until Ctrl-C."""
+    from tooling.open_session import drop_copy as drop
     from tooling.open_session import run_open
     from tooling.opened_copy import backup_source
     from tooling.opened_copy import bundle_source
 
     if bool(bundle) == bool(backup):
         raise Exit("error: give either --bundle or --backup", code=2)
+    if drop_copy:
+        kind, name = ("bundle", bundle) if bundle else ("backup", backup)
+        dropped = drop(backend_of(c, backend), settings_of(c), kind, name)
+        if not c.config.run.dry:
+            print(f"Dropped {dropped}." if dropped else f"No copy of {kind} {name} to drop.")
+        return
     if bundle:
         source = bundle_source(bundle_store_of(c).get(bundle))
     else:

@@ -47,6 +47,10 @@ def test_the_login_is_in_no_bundle_file_and_not_in_the_bundle_list(opened_exampl
         assert not any(secret in content for secret in secrets), path
     assert opened_example.bundle in listing.stdout
     assert not any(secret.decode() in listing.stdout + listing.stderr for secret in secrets)
+    # Printed once to the terminal; not in the web server's log nor the database server's.
+    assert session.output.count(session.password) == 1
+    server_log = (opened_example.server.data_dir / "postgres.log").read_bytes()
+    assert server_log and secrets[1] not in server_log
     assert opened_example.invoke("bundle-check", "--name", opened_example.bundle).returncode == 0
 
 
@@ -127,3 +131,19 @@ def test_dry_run_prints_the_web_server_command_and_starts_nothing(opened_example
     assert f"manage.py runserver --noreload 127.0.0.1:{port}" in result.stdout
     assert "manage.py throwaway_login create" in result.stdout
     assert "Mole is serving" not in result.stdout
+
+
+def test_drop_copy_removes_the_kept_copy_but_not_while_it_is_open(opened_example):
+    def drop():
+        return opened_example.invoke("open", "--bundle", opened_example.bundle, "--drop-copy")
+
+    with OpenedSession(opened_example, "--bundle", opened_example.bundle):
+        copy = copy_database_of(opened_example, "registry")
+        assert_refused(drop(), "already open")
+    dropped = drop()
+    assert dropped.returncode == 0 and f"Dropped {copy}." in dropped.stdout, dropped.stderr
+    assert copy not in [name for (name,) in opened_example.sql(COPY_DATABASES, "postgres")]
+    assert "No copy of bundle registry" in drop().stdout
+    assert (
+        opened_example.root / "db_backups" / "bundles" / opened_example.bundle / "migrated.dump"
+    ).is_file()

@@ -51,7 +51,7 @@ def run_open(
     dry = backend.runner.dry
     if not dry:
         refuse_busy_port(port)
-    with only_session_for(settings, copy_database_name(source)):
+    with only_session_for(settings, copy_database_name(source.kind, source.name)):
         database, restored = prepare_copy(backend, settings, source)
         if restored and not dry:
             announce(f"Restored {source.kind} {source.name} into database {database!r}.")
@@ -64,6 +64,16 @@ def run_open(
             backend.manage([LOGIN_COMMAND, "remove"], database=database, capture=True)
     if not dry:
         announce(f"Stopped. The throw-away login is removed; {database!r} is kept for the next open.")
+
+
+def drop_copy(backend: Backend, settings: Settings, kind: str, name: str) -> str | None:
+    """Drop the copy `open` keeps for a bundle or backup; its name, or None if there was none."""
+    database = copy_database_name(kind, name)
+    with only_session_for(settings, database):
+        if not backend.runner.dry and not backend.database_exists(database):
+            return None
+        backend.drop_database(database)
+    return database
 
 
 def serve(

@@ -18,6 +18,7 @@ from .bundle_store import Bundle
 from .database_backup import load_dump_as
 from .names import quote_identifier
 from .names import safe_database
+from .names import safe_name
 from .reference_schema import migrations_key
 from .settings import Settings
 
@@ -65,11 +66,11 @@ def backup_source(backup: Backup) -> OpenedSource:
     )
 
 
-def copy_database_name(source: OpenedSource) -> str:
+def copy_database_name(kind: str, name: str) -> str:
     """Readable, unique per source, and a plain PostgreSQL name whatever the bundle is called."""
-    slug = re.sub(r"[^a-z0-9]+", "_", source.name.lower()).strip("_")[:20]
-    tag = hashlib.sha256(f"{source.kind}/{source.name}".encode()).hexdigest()[:8]
-    return safe_database(f"{COPY_PREFIX}{source.kind}_{slug}_{tag}")
+    slug = re.sub(r"[^a-z0-9]+", "_", safe_name(name).lower()).strip("_")[:20]
+    tag = hashlib.sha256(f"{kind}/{name}".encode()).hexdigest()[:8]
+    return safe_database(f"{COPY_PREFIX}{kind}_{slug}_{tag}")
 
 
 def copy_marker(source: OpenedSource, settings: Settings) -> str:
@@ -81,7 +82,7 @@ def copy_marker(source: OpenedSource, settings: Settings) -> str:
 
 def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> tuple[str, bool]:
     """The copy's database name, and whether it was restored now (False: an unchanged copy is reused)."""
-    database = copy_database_name(source)
+    database = copy_database_name(source.kind, source.name)
     marker = copy_marker(source, settings)
     dry = backend.runner.dry
     if not dry and backend.database_exists(database) and comment_of(backend, database) == marker:
