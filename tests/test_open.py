@@ -21,6 +21,8 @@ def test_ctrl_c_removes_the_login_and_the_next_open_reuses_the_copy(opened_examp
     copy = copy_database_of(opened_example, "registry")
     logins = f"SELECT username FROM auth_user WHERE username = '{session.username}'"
     assert opened_example.sql(logins, copy) == [(session.username,)]
+    for _ in range(5):
+        assert WebClient(session.url).get("/")[0] == 200
     assert session.stop() == 0, session.output
     assert "Stopped." in session.output
     assert opened_example.sql(logins, copy) == []
@@ -29,7 +31,8 @@ def test_ctrl_c_removes_the_login_and_the_next_open_reuses_the_copy(opened_examp
     ]
     assert copy_database_of(opened_example, "registry") == copy
 
-    with OpenedSession(opened_example, "--bundle", opened_example.bundle) as again:
+    # On the same port at once, as a person would reopen it.
+    with OpenedSession(opened_example, "--bundle", opened_example.bundle, port=session.port) as again:
         assert "Reusing database" in again.output
         assert again.password != session.password
         assert not WebClient(again.url).log_in(session.username, session.password)

@@ -1,8 +1,4 @@
-"""What the experiment overview shows, read with a fixed number of queries per page.
-
-Pose tables reach millions of rows, so tracks are thinned in SQL (every k-th
-pose of each entity's track, first and last always kept) before they reach Python.
-"""
+"""What the experiment overview shows, read with a fixed number of queries per page."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,8 +14,9 @@ from .track_plot import Timeline
 from .track_plot import TrackPlot
 from .track_plot import plot_timeline
 from .track_plot import plot_tracks
+from .track_query import POINTS_PER_TRACK
+from .track_query import THINNED_TRACKS_SQL
 
-POINTS_PER_TRACK = 400
 EVENTS_LISTED = 8
 
 
@@ -99,27 +96,10 @@ def add_timelines(overviews: dict[int, TrialOverview]) -> None:
 
 
 def add_tracks(overviews: dict[int, TrialOverview]) -> None:
-    pose = models.Pose._meta.db_table
-    entity = models.Entity._meta.db_table
-    query = f"""
-        SELECT p.trial_id, p.entity_id, e.name, p.latitude, p.longitude, p.total
-        FROM (
-            SELECT trial_id, entity_id, latitude, longitude,
-                   row_number() OVER track AS position,
-                   count(*) OVER (PARTITION BY trial_id, entity_id) AS total
-            FROM {pose}
-            WHERE trial_id = ANY(%s)
-            WINDOW track AS (PARTITION BY trial_id, entity_id ORDER BY "timestamp", id)
-        ) AS p
-        JOIN {entity} AS e ON e.id = p.entity_id
-        WHERE (p.position - 1) %% GREATEST(1, CEIL(p.total / %s::float)::bigint) = 0
-           OR p.position = p.total
-        ORDER BY p.trial_id, p.entity_id, p.position
-    """
     tracks = defaultdict(lambda: defaultdict(list))
     recorded = defaultdict(dict)
     with connection.cursor() as cursor:
-        cursor.execute(query, [list(overviews), POINTS_PER_TRACK])
+        cursor.execute(THINNED_TRACKS_SQL, {"trials": list(overviews), "points": POINTS_PER_TRACK})
         for trial_id, entity_id, name, latitude, longitude, total in cursor:
             tracks[trial_id][(entity_id, name)].append((latitude, longitude))
             recorded[trial_id][(entity_id, name)] = total

@@ -112,6 +112,8 @@ def create_login(backend: Backend, database: str) -> ThrowawayLogin | None:
 
 def refuse_busy_port(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the web server itself binds: connections of a session just stopped (TIME_WAIT) do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:
