@@ -14,8 +14,8 @@ from measure import BIN
 from measure import INVOKE
 from measure import REPO
 from measure import filled_database
-from measure import psql
 from measure import timed
+from measure import timed_raw_restore
 
 
 def main() -> None:
@@ -31,18 +31,7 @@ def main() -> None:
             [INVOKE, "backup", "--label", "bench"], env, cwd=REPO, stdout=subprocess.DEVNULL
         )
         [dump] = (work / "backups" / "backups").glob("*_bench.dump")
-        psql(env, "postgres", "-c", "CREATE DATABASE raw_restore")
-        raw_restore_s, _ = timed(
-            [
-                str(BIN / "pg_restore"),
-                "--no-owner",
-                "--no-privileges",
-                "--exit-on-error",
-                "--dbname=raw_restore",
-                str(raw_dump),
-            ],
-            env,
-        )
+        raw_restore_s = timed_raw_restore(env, raw_dump, "raw_restore")
         task_restore_s, task_restore_mib = timed(
             [INVOKE, "restore", "--backup", dump.stem, "--yes"], env, cwd=REPO, stdout=subprocess.DEVNULL
         )

@@ -51,6 +51,14 @@ def psql(env: dict[str, str], database: str, *args: str) -> None:
     )
 
 
+def timed_raw_restore(env: dict[str, str], dump: Path, database: str) -> float:
+    """Seconds a bare `pg_restore` of `dump` into a new `database` takes: the floor for restores."""
+    psql(env, "postgres", "-c", f"CREATE DATABASE {database}")
+    restore = [str(BIN / "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
+    seconds, _ = timed([*restore, f"--dbname={database}", str(dump)], env)
+    return seconds
+
+
 @contextmanager
 def bench_server(database: str) -> Iterator[tuple[Path, dict[str, str]]]:
     """A started embedded server in a temporary folder, and the environment for invoke and the tools."""

@@ -21,12 +21,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from measure import BIN
 from measure import INVOKE
 from measure import REPO
 from measure import filled_database
 from measure import psql
-from measure import timed
+from measure import timed_raw_restore
 
 from data_collection.track_query import POINTS_PER_TRACK
 from data_collection.track_query import THINNED_TRACKS_SQL
@@ -91,18 +90,7 @@ def main() -> None:
             [INVOKE, "backup", "--label", "bench"], env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL
         )
         [dump] = (work / "backups" / "backups").glob("*_bench.dump")
-        psql(env, "postgres", "-c", "CREATE DATABASE raw_restore")
-        raw_restore_s, _ = timed(
-            [
-                str(BIN / "pg_restore"),
-                "--no-owner",
-                "--no-privileges",
-                "--exit-on-error",
-                "--dbname=raw_restore",
-                str(dump),
-            ],
-            env,
-        )
+        raw_restore_s = timed_raw_restore(env, dump, "raw_restore")
         port = free_port()
         process, first_open_s = open_until_serving(dump.stem, env, port)
         try:
