@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Count
@@ -26,7 +27,7 @@ class TrialOverview:
     testers: list[str]
     event_counts: list[tuple[str, int]] = field(default_factory=list)
     events_total: int = 0
-    first_events: list[tuple[int, object, str]] = field(default_factory=list)
+    first_events: list[tuple[int, datetime, str]] = field(default_factory=list)
     timeline: Timeline | None = None
     tracks: TrackPlot | None = None
 
