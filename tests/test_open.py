@@ -120,11 +120,19 @@ def test_the_compose_backend_runs_a_one_off_django_container(compose_project, op
         options = run[run.index("run") : run.index("django")]
         assert options[:6] == ["run", "--rm", "-T", "--no-deps", "-p", f"127.0.0.1:{session.port}:8000"]
         assert f"PGDATABASE={copy_database_of(project, 'on-compose')}" in options
+        banner = "MOLE_OPENED=Legacy experiment: bundle on-compose, migrated from divergent_registry.dump"
+        assert banner in options
         assert not any("PASSWORD" in option for option in run)
         restores = [call for call in calls if "pg_restore" in call]
         assert restores and all(call[call.index("exec") + 1] == "-T" for call in restores)
+        logins = [call for call in calls if "throwaway_login" in call]
+        assert [call[-1] for call in logins] == ["create", "remove"]
+        assert all(call[call.index("exec") + 1] == "-T" and "django" in call for call in logins)
     finally:
-        project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{copy_database_of(project, "on-compose")}"')
+        for (name,) in project.sql(
+            COPY_DATABASES.replace("'mole_open_%'", "'mole_open_bundle_on_compose_%'"), "postgres"
+        ):
+            project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_dry_run_prints_the_web_server_command_and_starts_nothing(opened_example):
