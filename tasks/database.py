@@ -41,6 +41,7 @@ def status(c, backend=None):
     """Show the backend, server version, database, migration head and unapplied migrations."""
     from tooling.database_facts import data_collection_head
     from tooling.database_facts import migration_state
+    from tooling.opened_copy import kept_copies
 
     chosen = backend_of(c, backend, ready=False)
     print(f"backend:    {chosen.describe()}")
@@ -48,6 +49,8 @@ def status(c, backend=None):
         print("server:     not running (start it with `invoke up`)")
         return
     print(f"server:     PostgreSQL {chosen.server_version()}")
+    for database, what in kept_copies(chosen):
+        print(f"open copy:  {database} ({what}; `invoke open` reuses it, `--drop-copy` drops it)")
     if not chosen.database_exists(chosen.database):
         print(f"database:   {chosen.database} (does not exist yet: `invoke migrate` creates it)")
         return

@@ -151,8 +151,10 @@ def test_drop_copy_removes_the_kept_copy_but_not_while_it_is_open(opened_example
     with OpenedSession(opened_example, "--bundle", opened_example.bundle):
         copy = copy_database_of(opened_example, "registry")
         assert_refused(drop(), "already open")
+    assert f"open copy:  {copy} (bundle registry;" in opened_example.invoke("status", check=True).stdout
     dropped = drop()
     assert dropped.returncode == 0 and f"Dropped {copy}." in dropped.stdout, dropped.stderr
+    assert copy not in opened_example.invoke("status", check=True).stdout
     assert copy not in [name for (name,) in opened_example.sql(COPY_DATABASES, "postgres")]
     assert "No copy of bundle registry" in drop().stdout
     assert (

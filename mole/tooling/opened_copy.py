@@ -95,6 +95,20 @@ def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> 
     return database, True
 
 
+def kept_copies(backend: Backend) -> list[tuple[str, str]]:
+    """(database, what it is a copy of) for every copy `open` keeps on this server."""
+    query = (
+        "SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+        f"WHERE datname LIKE '{COPY_PREFIX}%' AND datname NOT LIKE '%\\_\\_%' ORDER BY datname"
+    )
+    copies = []
+    for line in backend.sql(query).stdout.splitlines():
+        database, _, comment = line.partition("|")
+        what = comment.removeprefix("invoke open copy of ").partition(":")[0]
+        copies.append((database, what or "an unfinished restore"))
+    return copies
+
+
 def comment_of(backend: Backend, database: str) -> str:
     query = (
         "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
