@@ -39,23 +39,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def open_until_serving(backup: str, env: dict[str, str], port: int) -> tuple[subprocess.Popen, float]:
-    """Start `invoke open` and time it until it says it is serving."""
+def open_until_serving(
+    backup: str, env: dict[str, str], port: int, log: Path
+) -> tuple[subprocess.Popen, float]:
+    """Start `invoke open` and time it until it says it is serving; its stderr (request log) goes to `log`."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [INVOKE, "open", "--backup", backup, "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    with log.open("a") as errors:
+        process = subprocess.Popen(
+            [INVOKE, "open", "--backup", backup, "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            start_new_session=True,
+        )
     for line in process.stdout:
         if "Press Ctrl-C" in line:
             return process, time.perf_counter() - start
     code = process.wait()
-    raise SystemExit(f"invoke open exited with status {code} before serving: {process.stderr.read().strip()}")
+    raise SystemExit(
+        f"invoke open exited with status {code} before serving: {log.read_text().strip()[-500:]}"
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -92,7 +97,7 @@ def main() -> None:
         [dump] = (work / "backups" / "backups").glob("*_bench.dump")
         raw_restore_s = timed_raw_restore(env, dump, "raw_restore")
         port = free_port()
-        process, first_open_s = open_until_serving(dump.stem, env, port)
+        process, first_open_s = open_until_serving(dump.stem, env, port, work / "open.log")
         try:
             url = f"http://127.0.0.1:{port}/"
             page_bytes = len(urllib.request.urlopen(url, timeout=300).read())
@@ -100,7 +105,7 @@ def main() -> None:
             server_mib = web_server_peak_mib(port)
         finally:
             stop(process)
-        process, reopen_s = open_until_serving(dump.stem, env, port)
+        process, reopen_s = open_until_serving(dump.stem, env, port, work / "open.log")
         stop(process)
 
         trials = "ARRAY(SELECT id FROM data_collection_trial)"

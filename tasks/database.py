@@ -38,7 +38,7 @@ def down(c, backend=None):
 @task(help={"backend": BACKEND_HELP})
 @reports_errors
 def status(c, backend=None):
-    """Show the backend, server version, database, migration head and unapplied migrations."""
+    """Show the backend, server version, open copies, database, migration head and unapplied migrations."""
     from tooling.database_facts import data_collection_head
     from tooling.database_facts import migration_state
     from tooling.opened_copy import kept_copies

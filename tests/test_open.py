@@ -129,10 +129,9 @@ def test_the_compose_backend_runs_a_one_off_django_container(compose_project, op
         assert [call[-1] for call in logins] == ["create", "remove"]
         assert all(call[call.index("exec") + 1] == "-T" and "django" in call for call in logins)
     finally:
-        for (name,) in project.sql(
-            COPY_DATABASES.replace("'mole_open_%'", "'mole_open_bundle_on_compose_%'"), "postgres"
-        ):
-            project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for (name,) in project.sql(COPY_DATABASES, "postgres"):
+            if name.startswith("mole_open_bundle_on_compose_"):
+                project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_dry_run_prints_the_web_server_command_and_starts_nothing(opened_example):

@@ -53,7 +53,7 @@ def run_open(
         refuse_busy_port(port)
     with only_session_for(settings, copy_database_name(source.kind, source.name)):
         database, restored = prepare_copy(backend, settings, source)
-        if restored and not dry:
+        if not dry and restored:
             announce(f"Restored {source.kind} {source.name} into database {database!r}.")
         elif not dry:
             announce(f"Reusing database {database!r}: {source.kind} {source.name} is unchanged.")

@@ -84,8 +84,7 @@ def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> 
     """The copy's database name, and whether it was restored now (False: an unchanged copy is reused)."""
     database = copy_database_name(source.kind, source.name)
     marker = copy_marker(source, settings)
-    dry = backend.runner.dry
-    if not dry and backend.database_exists(database) and comment_of(backend, database) == marker:
+    if not backend.runner.dry and copy_comments(backend).get(database) == marker:
         return database, False
     load_dump_as(backend, source.dump, database)
     # A bundle made before newer migrations is brought to today's head; only the copy changes.
@@ -97,21 +96,17 @@ def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> 
 
 def kept_copies(backend: Backend) -> list[tuple[str, str]]:
     """(database, what it is a copy of) for every copy `open` keeps on this server."""
+    return [
+        (database, comment.removeprefix("invoke open copy of ").partition(":")[0] or "an unfinished restore")
+        for database, comment in copy_comments(backend).items()
+    ]
+
+
+def copy_comments(backend: Backend) -> dict[str, str]:
+    """Each copy's database comment (its marker), by name; staging databases left out."""
     query = (
         "SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
         f"WHERE datname LIKE '{COPY_PREFIX}%' AND datname NOT LIKE '%\\_\\_%' ORDER BY datname"
     )
-    copies = []
-    for line in backend.sql(query).stdout.splitlines():
-        database, _, comment = line.partition("|")
-        what = comment.removeprefix("invoke open copy of ").partition(":")[0]
-        copies.append((database, what or "an unfinished restore"))
-    return copies
-
-
-def comment_of(backend: Backend, database: str) -> str:
-    query = (
-        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
-        f"WHERE datname = '{safe_database(database)}'"
-    )
-    return backend.sql(query).stdout.strip()
+    rows = (line.partition("|") for line in backend.sql(query).stdout.splitlines())
+    return {database: comment for database, _, comment in rows}
