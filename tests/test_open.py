@@ -61,7 +61,7 @@ def test_a_backup_opens_too(opened_example):
     with OpenedSession(opened_example, "--backup", opened_example.backup) as session:
         _, _, page = WebClient(session.url).get("/")
     banner = re.search(r'<div id="opened-banner".*?</div>', page, re.S)[0]
-    assert f"Backup {opened_example.backup}" in banner
+    assert "Legacy experiment" in banner and f"backup {opened_example.backup}" in banner
     assert "Sample campaign" in page and page.count('<tr class="trial-row"') == 2
 
 

@@ -62,7 +62,7 @@ def backup_source(backup: Backup) -> OpenedSource:
         dump=backup.dump,
         sha256=backup.manifest["sha256"],
         media=None,
-        banner=f"Backup {backup.name} (taken at {head})",
+        banner=f"Legacy experiment: backup {backup.name}, taken at {head}",
     )
 
 
