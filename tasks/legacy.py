@@ -20,6 +20,7 @@ EXIT_DIFFERENT = 1
 EXIT_NOT_COMPLIANT = 1
 EXIT_DRAFT_WRITTEN = 3
 DB_HELP = "The legacy dump: pg_dump SQL (plain or gzip), pg_dump custom format, or a Mole .tar.gz archive."
+ENCODING_HELP = "The dump's real text encoding (e.g. LATIN1) when it says SQL_ASCII; the server converts it."
 
 
 def bundle_store_of(c):
@@ -32,12 +33,13 @@ def bundle_store_of(c):
     help={
         "db": DB_HELP,
         "against": "Compare with this second dump instead of the reference schema of the current head.",
+        "source_encoding": ENCODING_HELP,
         "json": "Also write the differences, rename candidates and lineage to this JSON file.",
         "backend": BACKEND_HELP,
     }
 )
 @reports_errors
-def diff(c, db, against=None, json=None, backend=None):
+def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
     """List every schema difference of a dump against today's schema (exit 1 if any)."""
     from tooling.legacy_diff import diff_schemas
     from tooling.legacy_loading import loaded_legacy
@@ -48,7 +50,9 @@ def diff(c, db, against=None, json=None, backend=None):
     chosen = backend_of(c, backend)
     settings = settings_of(c)
     steps = schema_lineage(chosen, settings)
-    with loaded_legacy(chosen, settings, Path(db), progress=terminal_progress("Loading")) as loaded:
+    with loaded_legacy(
+        chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
+    ) as loaded:
         lineage = match_lineage(steps, loaded.snapshot)
         if against:
             with loaded_legacy(
@@ -75,11 +79,12 @@ def diff(c, db, against=None, json=None, backend=None):
     help={
         "db": DB_HELP,
         "name": "Name of the migration (becomes NNNN_legacy_NAME.py in mole/data_collection/migrations/).",
+        "source_encoding": ENCODING_HELP,
         "backend": BACKEND_HELP,
     }
 )
 @reports_errors
-def draft_migration(c, db, name, backend=None):
+def draft_migration(c, db, name, backend=None, source_encoding=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
     from tooling.legacy_draft import migration_name
     from tooling.legacy_draft import write_draft
@@ -92,7 +97,9 @@ def draft_migration(c, db, name, backend=None):
     chosen = backend_of(c, backend)
     settings = settings_of(c)
     steps = schema_lineage(chosen, settings)
-    with loaded_legacy(chosen, settings, Path(db), progress=terminal_progress("Loading")) as loaded:
+    with loaded_legacy(
+        chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
+    ) as loaded:
         lineage = match_lineage(steps, loaded.snapshot)
         if lineage.exact:
             raise Exit(
@@ -119,16 +126,20 @@ def print_draft(draft) -> None:
         "name": "Bundle name (default: the input's name and today's date).",
         "allow_data_loss": "Accept a migration that drops data; the report names what was dropped.",
         "keep_scratch": "Keep the scratch database afterwards, to inspect it.",
+        "source_encoding": ENCODING_HELP,
         "backend": BACKEND_HELP,
     }
 )
 @reports_errors
-def legacy(c, db, migration=None, name=None, allow_data_loss=False, keep_scratch=False, backend=None):
+def legacy(
+    c, db, migration=None, name=None, allow_data_loss=False, keep_scratch=False, backend=None,
+    source_encoding=None,
+):
     """Migrate a legacy dump into a verified bundle (exit 3: a draft migration was written to review)."""
     from tooling.legacy_pipeline import LegacyOptions
     from tooling.legacy_pipeline import run_legacy
 
-    options = LegacyOptions(migration, name, bool(allow_data_loss), bool(keep_scratch))
+    options = LegacyOptions(migration, name, bool(allow_data_loss), bool(keep_scratch), source_encoding)
     outcome = run_legacy(
         backend_of(c, backend),
         settings_of(c),

@@ -116,7 +116,8 @@ def test_verify_through_the_stand_in_catches_a_dropped_index(compose_project):
 
 
 def test_legacy_pipeline_through_the_stand_in(compose_project):
-    """The dump streams into `exec -T postgres pg_restore`; migrations run in the django service."""
+    """The dump streams through `exec -T postgres pg_restore --file=-` into psql as the load role;
+    migrations run in the django service."""
     project = compose_project
     dump = REPO / "examples" / "legacy" / "divergent_registry.dump"
     result = project.invoke("legacy", "--db", str(dump), "--name", "via-compose")
@@ -124,9 +125,11 @@ def test_legacy_pipeline_through_the_stand_in(compose_project):
     manifest = json.loads((project.root / "db_backups/bundles/via-compose/manifest.json").read_text())
     assert manifest["backend"] == "compose" and manifest["verification"]["ok"] is True
     calls = docker_calls(project)
-    assert any(call[call.index("postgres") + 1:call.index("postgres") + 6] == [
-        "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
+    assert any(call[call.index("postgres") + 1:call.index("postgres") + 5] == [
+        "pg_restore", "--no-owner", "--no-privileges", "--file=-"]
         for call in calls if "postgres" in call)
+    loads = [call for call in calls if "psql" in call and "--single-transaction" in call]
+    assert len(loads) == 1 and loads[0][loads[0].index("-e") + 1].startswith("PGUSER=mole_load_")
     migrate_custom = ["manage.py", "migrate", "data_collection", "0011_legacy_divergent_registry"]
     assert any(call[call.index("manage.py"):call.index("manage.py") + 4] == migrate_custom
                for call in calls if "manage.py" in call)

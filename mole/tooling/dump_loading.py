@@ -1,29 +1,295 @@
-"""Load a legacy input into a database, streaming it through psql or pg_restore.
+"""Load an untrusted dump into its scratch database, and into nothing else.
 
-Either tool runs in one transaction and stops at the first error, so a dump
-that fails to load leaves an empty database, never half of one.
+How (the README's "What a dump can and cannot do" says it for users):
+1. A custom-format dump is first turned into its SQL script by `pg_restore --file=-`,
+   which connects to no database; from there every dump takes the same path.
+2. A first look at the script's head finds the pg_dump version (too new is refused)
+   and the extensions it asks for (only `ALLOWED_EXTENSIONS`, and only those the server has).
+3. A role that owns the scratch database and nothing else is made; the tooling creates
+   the extensions as the superuser.
+4. The script is cut into psql's pieces (`psql_script`), each judged by `dump_policy`
+   and sent unchanged or left out, to `psql` logged in as that role, which starts in
+   psql's restricted mode (`\\restrict` with a key the dump cannot know) so that no
+   meta-command can run even if one were missed. Text the database cannot store is
+   refused on the way (`text_encoding`).
+5. The role's objects are handed to the tooling's user, the role is dropped, and code
+   the dump brought is refused (`dump_code`) before anything else touches the database.
+
+Either tool runs in one transaction and stops at the first error, so a dump that
+fails to load leaves an empty database, never half of one.
 """
-
 from __future__ import annotations
 
+import gzip
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from typing import IO
+from typing import Iterable
+from typing import Iterator
+
+from pglast import ast
+
 from .backends import Backend
+from .dump_code import refuse_dump_code
+from .dump_policy import ALLOWED_EXTENSIONS
+from .dump_policy import BUILT_IN_SCHEMAS
+from .dump_policy import KEEP
+from .dump_policy import DumpPolicy
+from .dump_policy import ExtensionRequest
+from .dump_policy import extension_request
+from .dump_policy import parsed
+from .dump_policy import setting_value
+from .errors import DumpTooNew
+from .errors import MissingExtension
+from .errors import NotADump
+from .errors import UnsafeDump
 from .legacy_input import CUSTOM
+from .legacy_input import GZIP_SQL
 from .legacy_input import LegacyInput
 from .legacy_input import Progress
-from .legacy_input import file_chunks
-from .legacy_input import sql_chunks
+from .legacy_input import dumped_by as dumped_by_header
+from .load_role import LoadRole
+from .load_role import owning_role
+from .names import quote_identifier
+from .names import quote_sql_identifier
+from .psql_script import COPY_DATA
+from .psql_script import COPY_END
+from .psql_script import META_COMMAND
+from .psql_script import ScriptReader
+from .text_encoding import canonical_encoding
+from .text_encoding import check_copy_line
+from .text_encoding import check_statement
+from .text_encoding import checked
+from .versions import major_release
+
+CHUNK_BYTES = 1 << 20
+HEAD_LINES = 40
+PG_RESTORE_SCRIPT = ["--no-owner", "--no-privileges", "--file=-"]
 
 
-def load_dump(backend: Backend, legacy: LegacyInput, database: str, progress: Progress | None = None) -> None:
-    """`legacy` is a plain, gzip or custom-format dump (archives are extracted first)."""
-    if legacy.kind == CUSTOM:
-        tool = "pg_restore"
-        args = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
-        chunks = file_chunks(legacy, progress)
-    else:
-        tool = "psql"
-        args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
-        chunks = sql_chunks(legacy, progress)
+@dataclass(frozen=True)
+class ScriptHead:
+    """What a dump's script says before its first table: who made it, what it needs."""
+
+    dumped_by: str | None
+    extensions: tuple[ExtensionRequest, ...]
+    schemas: frozenset[str]
+
+
+@dataclass
+class LoadReport:
+    """What the load did besides sending the dump: statements left out by reason, encoding used."""
+
+    skipped: dict[str, int] = field(default_factory=dict)
+    source_encoding: str | None = None
+    extensions: tuple[str, ...] = ()
+    dumped_by: str | None = None  # pg_dump's version from the script's header
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dumped_by_pg_dump": self.dumped_by,
+            "source_encoding": self.source_encoding,
+            "extensions_created": list(self.extensions),
+            "left_out": dict(sorted(self.skipped.items())),
+        }
+
+
+def load_dump(
+    backend: Backend,
+    legacy: LegacyInput,
+    database: str,
+    progress: Progress | None = None,
+    *,
+    source_encoding: str | None = None,
+) -> LoadReport:
+    """Load `legacy` (plain, gzip or custom format) into the empty `database`.
+
+    Raises UnsafeDump, DumpTooNew, MissingExtension, UnstorableText or NotADump
+    in one line; CommandFailed when psql or pg_restore fails.
+    """
+    encoding = canonical_encoding(source_encoding) if source_encoding else None
+    with script_lines(backend, legacy, head_only=True) as lines:
+        head = read_head(lines, legacy.path.name)
+    refuse_newer_dump(backend, legacy, head.dumped_by)
+    wanted = refuse_unknown_extensions(backend, database, head, legacy.path.name)
+    with owning_role(backend, database) as role:
+        created_schemas = create_extensions(backend, database, wanted, head, role)
+        policy = DumpPolicy(
+            legacy.path.name,
+            created_extensions=frozenset(request.name for request in wanted),
+            created_schemas=created_schemas,
+            source_encoding=encoding,
+        )
+        with script_lines(backend, legacy, progress=progress) as lines:
+            run_script(backend, database, role, script_chunks(lines, policy, legacy))
+    refuse_dump_code(backend, database, legacy.path.name)
+    return LoadReport(dict(policy.skipped), encoding, tuple(request.name for request in wanted),
+                      head.dumped_by or legacy.dumped_by)
+
+
+@contextmanager
+def script_lines(
+    backend: Backend, legacy: LegacyInput, *, head_only: bool = False, progress: Progress | None = None
+) -> Iterator[Iterable[bytes]]:
+    """The dump's SQL script line by line: the file itself, or what pg_restore makes of it."""
+    with legacy.path.open("rb") as raw:
+        if legacy.kind == CUSTOM:
+            args = [*PG_RESTORE_SCRIPT, *(["--section=pre-data"] if head_only else [])]
+            with backend.client_output("pg_restore", args, stdin=raw) as script:
+                yield reported(script, raw, legacy.size, progress)
+            return
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if legacy.kind == GZIP_SQL else raw
+        try:
+            yield reported(stream, raw, legacy.size, progress)
+        except (OSError, EOFError) as error:
+            raise NotADump(f"{legacy.path} is truncated or damaged: {error}") from error
+
+
+def reported(lines: IO[bytes], raw: IO[bytes], total: int, progress: Progress | None) -> Iterator[bytes]:
+    """`lines`, telling `progress` how far into the file `raw` the reading is, every ~1 MB."""
+    next_report = 0
+    for line in lines:
+        yield line
+        if progress and raw.tell() >= next_report:
+            progress(raw.tell(), total)
+            next_report = raw.tell() + CHUNK_BYTES
+    if progress:
+        progress(total, total)
+
+
+def read_head(lines: Iterable[bytes], source: str) -> ScriptHead:
+    """Read up to the first table or data: pg_dump's version, extensions and schemas."""
+    dumped_by = None
+    extensions: list[ExtensionRequest] = []
+    schemas: set[str] = set()
+    reader = ScriptReader(lines, source)
+    for piece in reader:
+        if dumped_by is None and reader.line_number <= HEAD_LINES:
+            dumped_by = dumped_by_header(piece.prefix)
+        if piece.kind == META_COMMAND:
+            continue
+        node = parsed(piece.body_for_parser())
+        if isinstance(node, ast.VariableSetStmt) and node.name == "standard_conforming_strings":
+            reader.standard_conforming_strings = setting_value(node) in ("on", "true")
+        if isinstance(node, ast.CreateExtensionStmt):
+            extensions.append(extension_request(node))
+        elif isinstance(node, ast.CreateSchemaStmt):
+            schemas.add(node.schemaname)
+        elif isinstance(node, (ast.CreateStmt, ast.CopyStmt, ast.InsertStmt)):
+            break
+    return ScriptHead(dumped_by, tuple(extensions), frozenset(schemas))
+
+
+def refuse_newer_dump(backend: Backend, legacy: LegacyInput, dumped_by: str | None) -> None:
+    """SQL from a newer pg_dump may use what this server does not know: say so before loading."""
+    version = dumped_by or legacy.dumped_by
+    if not version:
+        return
+    server = backend.server_version()
+    try:
+        dump_major = major_release(version)
+    except ValueError as error:
+        raise NotADump(
+            f"{legacy.path.name}: cannot read the pg_dump version {version!r} in its header"
+        ) from error
+    if dump_major > major_release(server):
+        raise DumpTooNew(
+            f"{legacy.path.name} was made by pg_dump {version}, newer than this server "
+            f"(PostgreSQL {server}): load it into a server at least as new as the dump"
+        )
+
+
+def refuse_unknown_extensions(
+    backend: Backend, database: str, head: ScriptHead, source: str
+) -> tuple[ExtensionRequest, ...]:
+    """The extensions to create: each allowed, and each one this server has."""
+    for request in head.extensions:
+        if request.name not in ALLOWED_EXTENSIONS:
+            raise UnsafeDump(
+                f"{source} asks for the extension {request.name}, which a Mole database does not use "
+                f"(allowed: {', '.join(sorted(ALLOWED_EXTENSIONS))})"
+            )
+    if not head.extensions:
+        return ()
+    available = backend.available_extensions(database)
+    for request in head.extensions:
+        if request.name not in available:
+            raise MissingExtension(
+                f"{source} needs the PostgreSQL extension {request.name}, which this server does not have",
+                extension=request.name,
+            )
+    return head.extensions
+
+
+def create_extensions(
+    backend: Backend, database: str, wanted: tuple[ExtensionRequest, ...], head: ScriptHead, role: LoadRole
+) -> frozenset[str]:
+    """Create the extensions as the tooling's user; returns the dump's schemas made for them.
+
+    An extension placed in a schema of the dump's needs that schema first: it is made
+    here, owned by the load role, and the dump's own CREATE SCHEMA for it is left out.
+    """
+    statements: list[str] = []
+    made: set[str] = set()
+    for request in wanted:
+        schema = request.schema
+        if schema and schema not in BUILT_IN_SCHEMAS and schema in head.schemas and schema not in made:
+            statements.append(
+                f"CREATE SCHEMA IF NOT EXISTS {quote_sql_identifier(schema)} "
+                f"AUTHORIZATION {quote_identifier(role.name)}"
+            )
+            made.add(schema)
+        placed = f" WITH SCHEMA {quote_sql_identifier(schema)}" if schema and (
+            schema in BUILT_IN_SCHEMAS or schema in made) else ""
+        statements.append(f"CREATE EXTENSION IF NOT EXISTS {quote_sql_identifier(request.name)}{placed}")
+    if statements:
+        backend.sql_statements(statements, database=database)
+    return frozenset(made)
+
+
+def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInput) -> Iterator[bytes]:
+    """The script as psql gets it, in ~1 MB chunks: psql's restricted mode first, then each piece
+    the policy keeps, unchanged. Raises NotADump at the end when pg_dump's closing line never
+    came: a dump cut short would otherwise load as a smaller, silently incomplete database.
+    """
+    source = legacy.path.name
+    reader = ScriptReader(lines, source)
+    pending = [f"\\restrict {secrets.token_hex(16)}\n".encode()]
+    if policy.source_encoding:
+        pending.append(f"SET client_encoding = '{policy.source_encoding}';\n".encode())
+    size = 0
+    for piece in reader:
+        if piece.kind == COPY_DATA:
+            if checked(policy.client_encoding):
+                check_copy_line(piece.text, policy.copy_target, piece.line, source)
+            text = piece.text
+        elif piece.kind == COPY_END:
+            text = piece.text
+        else:
+            decision = policy.decide(piece)
+            reader.standard_conforming_strings = policy.standard_conforming_strings
+            if decision.action == KEEP and isinstance(decision.node, ast.CopyStmt):
+                reader.expect_copy_data()
+            if decision.action == KEEP and checked(policy.client_encoding):
+                check_statement(piece.body, decision.node, piece.line, source)
+            text = decision.output(piece)
+        pending.append(text)
+        size += len(text)
+        if size >= CHUNK_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if not reader.saw_trailer:
+        raise NotADump(f"{legacy.path} is truncated: it ends before pg_dump's 'dump complete' line")
+    yield b"".join(pending)
+
+
+def run_script(backend: Backend, database: str, role: LoadRole, chunks: Iterator[bytes]) -> None:
     backend.client(
-        tool, [*args, f"--dbname={database}"], stdin_chunks=chunks, stdin_path=legacy.path, capture=True
+        "psql",
+        ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", f"--dbname={database}"],
+        stdin_chunks=chunks,
+        capture=True,
+        role=role,
     )

@@ -87,3 +87,29 @@ class PortInUse(ToolingError):
 
 class AlreadyOpen(ToolingError):
     """The copy is already being served by another `invoke open`."""
+
+
+class UnsafeDump(ToolingError):
+    """A dump holds something that would act beyond its scratch database, or change its bytes."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class MissingExtension(ToolingError):
+    """A dump needs a PostgreSQL extension that the server does not have."""
+
+    def __init__(self, message: str, *, extension: str) -> None:
+        super().__init__(message)
+        self.extension = extension
+
+
+class UnstorableText(ToolingError):
+    """A dump holds text that the database's encoding cannot store."""
+
+    def __init__(self, message: str, *, table: str, column: str, key: str) -> None:
+        super().__init__(message)
+        self.table = table
+        self.column = column
+        self.key = key

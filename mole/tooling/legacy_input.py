@@ -1,9 +1,9 @@
-"""What a legacy input file is, judged by its first bytes, and how to stream it into psql.
+"""What a legacy input file is, judged by its first bytes.
 
 Accepted: pg_dump plain SQL (with or without `--create`), the same gzip-compressed,
 pg_dump custom format, and Mole's archive (a tar or tar.gz holding one `.sql`
 and a `mole_media/` folder). Archive members are all checked before anything is
-extracted. Dumps are streamed in chunks, never read whole into memory.
+extracted. pg_dumpall output is refused.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from pathlib import PurePosixPath
-from typing import IO
 from typing import Callable
-from typing import Iterator
 
 from .errors import NotADump
 from .errors import UnsafeArchive
@@ -27,21 +25,9 @@ CUSTOM = "pg_dump custom format"
 MOLE_ARCHIVE = "Mole archive"
 
 PG_DUMP_HEADER = b"PostgreSQL database dump"
-PG_DUMP_TRAILER = b"-- PostgreSQL database dump complete"
+PG_DUMPALL_HEADER = b"PostgreSQL database cluster dump"
 MEDIA_FOLDER = "mole_media"
 SNIFF_BYTES = 8192
-CHUNK_BYTES = 1 << 20
-
-# Statements that only make sense on the server the dump came from: its database,
-# its roles (we restore like `pg_restore --no-owner --no-privileges`), and the DROPs
-# of `pg_dump --clean`, which fail on the empty scratch database.
-SERVER_SPECIFIC = re.compile(
-    rb"^(CREATE DATABASE |ALTER DATABASE |DROP |COMMENT ON DATABASE |\\connect |GRANT |REVOKE "
-    rb"|ALTER DEFAULT PRIVILEGES |ALTER .* OWNER TO [^;]*;$"
-    rb"|ALTER TABLE .* DROP CONSTRAINT [^;]*;$|ALTER TABLE .* DROP DEFAULT;$)"
-)
-COPY_START = re.compile(rb"^COPY .* FROM stdin;$")
-COPY_END = b"\\."
 
 Progress = Callable[[int, int], None]
 
@@ -70,6 +56,15 @@ def looks_like_sql(head: bytes) -> bool:
     return PG_DUMP_HEADER in head and b"\x00" not in head
 
 
+def refuse_cluster_dump(path: Path, head: bytes) -> None:
+    """pg_dumpall output holds roles and several databases: it is not one experiment."""
+    if PG_DUMPALL_HEADER in head:
+        raise NotADump(
+            f"{path} is a whole-cluster dump made by pg_dumpall (roles and every database); make a dump "
+            "of the Mole database alone: pg_dump --dbname=mole --file=mole.sql (or --format=custom)"
+        )
+
+
 def detect(path: Path) -> LegacyInput:
     """Name the input's format from its content; refuse anything else in one line."""
     try:
@@ -92,11 +87,13 @@ def detect(path: Path) -> LegacyInput:
             raise NotADump(f"{path} is a damaged gzip file: {error}") from error
         if is_tar(inner):
             return LegacyInput(path, MOLE_ARCHIVE, size)
+        refuse_cluster_dump(path, inner)
         if looks_like_sql(inner):
             return LegacyInput(path, GZIP_SQL, size, dumped_by(inner))
         raise NotADump(f"{path} is gzip-compressed but holds neither a pg_dump SQL file nor a tar archive")
     if is_tar(head):
         return LegacyInput(path, MOLE_ARCHIVE, size)
+    refuse_cluster_dump(path, head)
     if looks_like_sql(head):
         return LegacyInput(path, PLAIN_SQL, size, dumped_by(head))
     raise NotADump(
@@ -154,62 +151,3 @@ def media_folder(members: list[tarfile.TarInfo], into: Path) -> Path | None:
         if MEDIA_FOLDER in parts[:-1] or (member.isdir() and parts and parts[-1] == MEDIA_FOLDER):
             return into.joinpath(*parts[: parts.index(MEDIA_FOLDER) + 1])
     return None
-
-
-def raw_chunks(stream: IO[bytes], total: int, progress: Progress | None, position: Callable[[], int]):
-    for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
-        yield chunk
-        if progress:
-            progress(position(), total)
-
-
-def sql_chunks(legacy: LegacyInput, progress: Progress | None = None) -> Iterator[bytes]:
-    """The SQL of a plain or gzip dump, without server-specific statements, in chunks.
-
-    Raises NotADump at the end when pg_dump's closing line never came: a dump
-    cut short would otherwise load as a smaller, silently incomplete database.
-    """
-    with legacy.path.open("rb") as raw:
-        if legacy.kind == GZIP_SQL:
-            stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
-        else:
-            stream = raw
-        try:
-            yield from filtered_sql(stream, legacy, progress, raw.tell)
-        except (OSError, EOFError) as error:
-            raise NotADump(f"{legacy.path} is truncated or damaged: {error}") from error
-
-
-def filtered_sql(stream: IO[bytes], legacy: LegacyInput, progress: Progress | None, position):
-    in_copy = False
-    complete = False
-    pending: list[bytes] = []
-    pending_bytes = 0
-    for line in stream:
-        stripped = line.rstrip(b"\r\n")
-        if in_copy:
-            in_copy = stripped != COPY_END
-        elif COPY_START.match(stripped):
-            in_copy = True
-        elif stripped.startswith(PG_DUMP_TRAILER):
-            complete = True
-        elif SERVER_SPECIFIC.match(stripped):
-            continue
-        pending.append(line)
-        pending_bytes += len(line)
-        if pending_bytes >= CHUNK_BYTES:
-            yield b"".join(pending)
-            pending, pending_bytes = [], 0
-            if progress:
-                progress(position(), legacy.size)
-    if pending:
-        yield b"".join(pending)
-    if progress:
-        progress(position(), legacy.size)
-    if not complete:
-        raise NotADump(f"{legacy.path} is truncated: it ends before pg_dump's 'dump complete' line")
-
-
-def file_chunks(legacy: LegacyInput, progress: Progress | None = None) -> Iterator[bytes]:
-    with legacy.path.open("rb") as stream:
-        yield from raw_chunks(stream, legacy.size, progress, stream.tell)

@@ -17,8 +17,8 @@ from dbtools.fingerprint import app_tables
 
 from .backends import Backend
 from .database_facts import schema_snapshot
+from .dump_loading import LoadReport
 from .dump_loading import load_dump
-from .errors import DumpTooNew
 from .errors import NotAMoleDatabase
 from .errors import ToolingError
 from .legacy_input import MOLE_ARCHIVE
@@ -36,6 +36,7 @@ class LoadedLegacy:
     database: str
     snapshot: dict[str, Any]
     media: Path | None  # the archive's mole_media folder, extracted (gone after the block)
+    load: LoadReport  # statements left out, the encoding the user named
 
 
 @contextmanager
@@ -46,6 +47,7 @@ def loaded_legacy(
     *,
     keep: bool = False,
     progress: Progress | None = None,
+    source_encoding: str | None = None,
 ) -> Iterator[LoadedLegacy]:
     if backend.runner.dry:
         raise ToolingError("--dry is not supported here: what runs depends on the loaded dump")
@@ -56,29 +58,11 @@ def loaded_legacy(
         if source.kind == MOLE_ARCHIVE:
             extracted = extract_archive(source, Path(work))
             loadable, media = extracted.sql, extracted.media
-        refuse_newer_dump(backend, loadable)
         with backend.scratch_database("legacy", keep=keep) as database:
-            load_dump(backend, loadable, database, progress)
+            load = load_dump(backend, loadable, database, progress, source_encoding=source_encoding)
             snapshot = schema_snapshot(backend, database)
             if not app_tables(snapshot):
                 raise NotAMoleDatabase(
                     f"{path} loaded, but it is not a Mole database: it has no data_collection tables"
                 )
-            yield LoadedLegacy(source, loadable, database, snapshot, media)
-
-
-def refuse_newer_dump(backend: Backend, legacy: LegacyInput) -> None:
-    """SQL from a newer pg_dump may use what this server does not know: say so before loading."""
-    if not legacy.dumped_by:
-        return
-    server = backend.server_version()
-    if major(legacy.dumped_by) > major(server):
-        raise DumpTooNew(
-            f"{legacy.path.name} was made by pg_dump {legacy.dumped_by}, newer than this server "
-            f"(PostgreSQL {server}): load it into a server at least as new as the dump"
-        )
-
-
-def major(version: str) -> int:
-    digits = version.split(".")[0].split()[0]
-    return int(digits) if digits.isdigit() else 0
+            yield LoadedLegacy(source, loadable, database, snapshot, media, load)

@@ -57,6 +57,7 @@ class LegacyOptions:
     bundle: str | None = None
     allow_data_loss: bool = False
     keep_scratch: bool = False
+    source_encoding: str | None = None  # the dump's real encoding, when it says SQL_ASCII
 
 
 @dataclass
@@ -94,7 +95,10 @@ def run_legacy(
     bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
     chosen = named(settings.migrations_dir, options.migration) if options.migration else None
     steps = schema_lineage(backend, settings)
-    with loaded_legacy(backend, settings, path, keep=options.keep_scratch, progress=progress) as loaded:
+    with loaded_legacy(
+        backend, settings, path, keep=options.keep_scratch, progress=progress,
+        source_encoding=options.source_encoding,
+    ) as loaded:
         say(f"Loaded {path.name} ({loaded.source.kind}) into scratch database {loaded.database}.")
         before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
         lineage = match_lineage(steps, loaded.snapshot)
@@ -191,8 +195,9 @@ def write_bundle(
             "file": source.path.name,
             "format": source.kind,
             "size_bytes": source.size,
-            "dumped_by_pg_dump": loaded.loaded.dumped_by,
+            "dumped_by_pg_dump": loaded.load.dumped_by,
         },
+        "load": loaded.load.as_dict(),
         "versions": {
             "server": backend.server_version(),
             "pg_dump": backend.client("pg_dump", ["--version"], capture=True).stdout.strip(),

@@ -5,6 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 
+def load_lines(load: dict[str, Any]) -> list[str]:
+    """The load, as the README's "What a dump can and cannot do" describes it."""
+    lines = ["Loaded as a role that owned only the scratch database, in psql's restricted mode."]
+    if load.get("source_encoding"):
+        lines.append(f"Text was converted from {load['source_encoding']} (--source-encoding) to UTF-8.")
+    if load.get("extensions_created"):
+        lines.append(f"Extensions created by the tooling: {', '.join(load['extensions_created'])}.")
+    left_out = load.get("left_out") or {}
+    if left_out:
+        lines += ["", "Left out of the dump (they belong to the server it came from):", ""]
+        lines += [f"- {reason}: {count}" for reason, count in left_out.items()]
+    return lines
+
+
 def render_report(manifest: dict[str, Any], outcome) -> str:
     lineage = outcome.lineage
     verification = manifest["verification"]
@@ -18,6 +32,10 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         f"({manifest['migrated_dump']['format']}), at {manifest['migration_head']}",
         f"- Made {manifest['created_utc']} with PostgreSQL {manifest['versions']['server']}, "
         f"Django {manifest['versions']['django']}, backend {manifest['backend']}",
+        "",
+        "## How it was loaded",
+        "",
+        *load_lines(manifest["load"]),
         "",
         "## What differed",
         "",

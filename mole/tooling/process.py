@@ -13,11 +13,13 @@ import shlex
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import IO
 from typing import Iterable
+from typing import Iterator
 
 from .errors import CommandFailed
 
@@ -146,6 +148,26 @@ class ProcessRunner:
         return Completed(process.returncode, captured, stderr)
 
 
+    @contextmanager
+    def output_stream(
+        self, argv: list[str], *, env: dict[str, str] | None = None, stdin: IO[bytes]
+    ) -> Iterator[IO[bytes]]:
+        """Run `argv` reading the open file `stdin`; yield its standard output to read as it comes.
+
+        Raises CommandFailed when the command fails; a reader that stops early ends it.
+        """
+        text = self.describe(argv, env=env)
+        if self.echo:
+            print(text, file=self.out, flush=True)
+        logger.debug("streaming from %s", text)
+        try:
+            process = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdin=stdin,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError as error:
+            raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
+        with output_stream_of(process, argv) as stream:
+            yield stream
+
     def start(
         self, argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
     ) -> subprocess.Popen | None:
@@ -164,6 +186,48 @@ class ProcessRunner:
             return subprocess.Popen(argv, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL)
         except FileNotFoundError as error:
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
+
+
+@contextmanager
+def output_stream_of(process: subprocess.Popen, argv: list[str]) -> Iterator[IO[bytes]]:
+    """Yield the process's standard output; its failure is reported before the reader's own
+    (a reader that finds the output cut short is seeing the command fail)."""
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)
+    drain.start()
+
+    def failure() -> CommandFailed:
+        return CommandFailed(argv, process.returncode, last_lines(b"".join(errors).decode(errors="replace")))
+
+    try:
+        yield process.stdout
+    except BaseException as error:
+        finished = process.poll() is not None or not process.stdout.read(1) and wait_briefly(process)
+        if not finished:
+            process.kill()
+        process.stdout.close()
+        process.wait()
+        drain.join()
+        if finished and process.returncode != 0:
+            raise failure() from error
+        raise
+    stopped_early = bool(process.stdout.read(1))
+    if stopped_early:
+        process.kill()
+    process.stdout.close()
+    process.wait()
+    drain.join()
+    if process.returncode != 0 and not stopped_early:
+        raise failure()
+
+
+def wait_briefly(process: subprocess.Popen) -> bool:
+    """True when the process ends within a few seconds (its output has ended already)."""
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def feed(process: subprocess.Popen, chunks: Iterable[bytes]) -> tuple[bytes, bytes]:

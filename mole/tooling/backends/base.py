@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import IO
+from typing import TYPE_CHECKING
 from typing import Iterable
 from typing import Iterator
 
@@ -22,6 +23,9 @@ from ..names import quote_identifier
 from ..names import safe_database
 from ..process import Completed
 from ..process import ProcessRunner
+
+if TYPE_CHECKING:
+    from ..load_role import LoadRole
 
 MAINTENANCE_DATABASE = "postgres"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
@@ -51,8 +55,11 @@ class Backend(ABC):
         """How this backend runs `manage.py ARGS` against `database`."""
 
     @abstractmethod
-    def client_command(self, tool: str, args: list[str]) -> Command:
-        """How this backend runs a PostgreSQL client tool."""
+    def client_command(self, tool: str, args: list[str], role: LoadRole | None = None) -> Command:
+        """How this backend runs a PostgreSQL client tool, as `role` if given (else the tooling's user)."""
+
+    role_needs_password = False
+    """True where a new role can only log in with a password (a server reached over TCP)."""
 
     @abstractmethod
     def web_server_command(
@@ -89,15 +96,17 @@ class Backend(ABC):
         stdin_path: Path | None = None,
         stdout_path: Path | None = None,
         check: bool = True,
+        role: LoadRole | None = None,
     ) -> Completed:
         """Run psql, pg_dump or pg_restore; the database goes in `args` (`--dbname`).
 
         `stdin`/`stdout` are open files streamed by the OS, `stdin_chunks` input
-        fed piece by piece; the paths only name them in dry-run output.
+        fed piece by piece; the paths only name them in dry-run output. `role`
+        logs in as that role instead of the tooling's user.
         """
         if tool not in CLIENT_TOOLS:
             raise ValueError(f"not a client tool: {tool}")
-        command = self.client_command(tool, args)
+        command = self.client_command(tool, args, role)
         return self.runner.run(
             command.argv,
             env=command.env,
@@ -109,6 +118,18 @@ class Backend(ABC):
             stdout_path=stdout_path,
             check=check,
         )
+
+    @contextmanager
+    def client_output(self, tool: str, args: list[str], *, stdin: IO[bytes]) -> Iterator[IO[bytes]]:
+        """Run a client tool that reads `stdin` and yield its standard output as a stream.
+
+        Raises CommandFailed afterwards if the tool failed (unless the reader stopped early).
+        """
+        if tool not in CLIENT_TOOLS:
+            raise ValueError(f"not a client tool: {tool}")
+        command = self.client_command(tool, args)
+        with self.runner.output_stream(command.argv, env=command.env, stdin=stdin) as stream:
+            yield stream
 
     def start_web_server(
         self, database: str, port: int, env: dict[str, str], media: Path | None = None
@@ -163,6 +184,11 @@ class Backend(ABC):
 
     def create_database(self, name: str) -> None:
         self.sql_statements([f"CREATE DATABASE {quote_identifier(name)}"])
+
+    def available_extensions(self, database: str) -> set[str]:
+        """Names of the extensions this server can create (installed on it, created or not)."""
+        result = self.sql("SELECT name FROM pg_available_extensions", database=database)
+        return set(result.stdout.split())
 
     def drop_database(self, name: str) -> None:
         self.sql_statements([f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)"])

@@ -7,11 +7,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import BackendUnavailable
 from ..process import ProcessRunner
 from .base import Backend
 from .base import Command
+
+if TYPE_CHECKING:
+    from ..load_role import LoadRole
 
 DJANGO_SERVICE = "django"
 # Where compose/docker-compose.yml mounts the project's folders inside the django service.
@@ -63,10 +67,10 @@ class ComposeBackend(Backend):
             DJANGO_SERVICE, "python", "manage.py", *args,
         ))
 
-    def client_command(self, tool: str, args: list[str]) -> Command:
-        return Command(self.compose(
-            "exec", "-T", "-e", f"PGUSER={self.database_user}", POSTGRES_SERVICE, tool, *args
-        ))
+    def client_command(self, tool: str, args: list[str], role: LoadRole | None = None) -> Command:
+        # Inside the postgres container the Unix socket trusts local users: no password travels.
+        user = role.name if role is not None else self.database_user
+        return Command(self.compose("exec", "-T", "-e", f"PGUSER={user}", POSTGRES_SERVICE, tool, *args))
 
     def web_server_command(
         self, database: str, port: int, env: dict[str, str], media: Path | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from abc import abstractmethod
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -14,6 +15,9 @@ from ..errors import BackendUnavailable
 from ..process import ProcessRunner
 from .base import Backend
 from .base import Command
+
+if TYPE_CHECKING:
+    from ..load_role import LoadRole
 
 
 class HostBackend(Backend):
@@ -35,8 +39,14 @@ class HostBackend(Backend):
         env = {**self.client_environment(), "PGDATABASE": database}
         return Command([sys.executable, "manage.py", *args], env, self.django_dir)
 
-    def client_command(self, tool: str, args: list[str]) -> Command:
-        return Command([str(binaries_dir() / tool), *args], self.client_environment())
+    def client_command(self, tool: str, args: list[str], role: LoadRole | None = None) -> Command:
+        env = self.client_environment()
+        if role is not None:
+            env = {**env, "PGUSER": role.name}
+            env.pop("PGPASSWORD", None)
+            if role.password:
+                env["PGPASSWORD"] = role.password
+        return Command([str(binaries_dir() / tool), *args], env)
 
     def web_server_command(
         self, database: str, port: int, env: dict[str, str], media: Path | None
@@ -84,6 +94,7 @@ class UrlBackend(HostBackend):
     """An existing server given by a database URL; its password travels only in PGPASSWORD."""
 
     name = "url"
+    role_needs_password = True
 
     def __init__(self, runner: ProcessRunner, database: str, django_dir: Path, url: str) -> None:
         parts = urlsplit(url)

@@ -1,0 +1,378 @@
+"""A dump reaches nothing but its scratch database, and every byte of it arrives (issue: untrusted dumps).
+
+Every hostile input is built from the project's own example `old_mole_0005.sql` (or from a
+real pg_dump of it), so the tests follow the data model. After each run: the server's roles,
+databases and settings are as they were, no file was written, the live database is unchanged,
+and the run either loaded faithfully (bytes compared) or refused in one line with exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_legacy_examples import EXAMPLES
+from test_legacy_examples import bundles_of
+from test_legacy_examples import scratch_databases
+
+from tooling.backends import LocalBackend
+from tooling.dump_loading import load_dump
+from tooling.embedded_server import binaries_dir
+from tooling.errors import UnsafeDump
+from tooling.legacy_input import detect
+from tooling.process import ProcessRunner
+from tooling.versions import major_release
+
+BASE = EXAMPLES / "old_mole_0005.sql"
+AFTER_SETTINGS = b"SET default_table_access_method = heap;\n"
+NOTE_ROW = b"1\tGrace\t2026-11-28 05:00:10.67442+00\tTrial 1 went fine.\t1\n"
+TRAILER = b"--\n-- PostgreSQL database dump complete\n--\n"
+POSTGRES = {"PGUSER": "postgres"}
+
+
+def dump_with(tmp_path: Path, name: str, extra: bytes, *, after: bytes = AFTER_SETTINGS) -> Path:
+    """The example with `extra` inserted after `after` (by default: after pg_dump's SET lines)."""
+    data = BASE.read_bytes()
+    assert after in data
+    target = tmp_path / name
+    target.write_bytes(data.replace(after, after + extra, 1))
+    return target
+
+
+def last_statement_end() -> bytes:
+    """The bytes that end the example's last statement: what follows is pg_dump's closing comment."""
+    data = BASE.read_bytes()
+    return data[: data.index(TRAILER)].rstrip(b"\n").rsplit(b"\n", 1)[-1] + b"\n"
+
+
+LAST_STATEMENT = last_statement_end()
+
+
+def server_state(project) -> dict:
+    """What a dump must never change: roles, databases, server settings, the live database."""
+    sql = project.server.sql
+    auto_conf = project.server.data_dir / "pgdata" / "postgresql.auto.conf"
+    live_tables = sql(project.database, "SELECT relname FROM pg_class "
+                                        "WHERE relnamespace = 'public'::regnamespace ORDER BY 1")
+    return {
+        "roles": sql("postgres", "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, "
+                                 "rolpassword IS NULL FROM pg_authid ORDER BY 1"),
+        "databases": sql("postgres", "SELECT datname, datdba::regrole::text FROM pg_database ORDER BY 1"),
+        "role_settings": sql("postgres", "SELECT * FROM pg_db_role_setting ORDER BY 1, 2"),
+        "auto_conf": auto_conf.read_bytes(),
+        "live": live_tables,
+        "live_poses": sql(project.database, "SELECT count(*), sum(id) FROM data_collection_pose"),
+    }
+
+
+@pytest.fixture
+def guarded(migrated):
+    """The migrated project; afterwards, check that nothing outside the scratch database changed."""
+    migrated.before = server_state(migrated)
+    yield migrated
+    assert server_state(migrated) == migrated.before
+    assert scratch_databases(migrated) == []
+    assert migrated.sql("SELECT rolname FROM pg_roles WHERE rolname LIKE 'mole\\_load\\_%'", "postgres") == []
+
+
+def assert_refused_in_one_line(project, result, message: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert bundles_of(project) == []
+
+
+def pg_dump(project, database: str, target: Path, *options: str) -> Path:
+    argv = [str(binaries_dir() / "pg_dump"), f"--dbname={database}", f"--file={target}", *options]
+    subprocess.run(argv, env={**os.environ, **project.server.environment, **POSTGRES}, check=True)
+    return target
+
+
+def source_database(project, name: str, setup: list[str] = ()) -> str:
+    """A database on the test server loaded from the example, then changed by `setup`."""
+    project.server.sql("postgres", f'CREATE DATABASE "{name}"')
+    argv = [str(binaries_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={name}",
+            f"--file={BASE}"]
+    subprocess.run(argv, env={**os.environ, **project.server.environment, **POSTGRES}, check=True,
+                   capture_output=True)
+    for statement in setup:
+        project.server.sql(name, statement)
+    return name
+
+
+def drop_database(project, name: str) -> None:
+    project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def kept_scratch(result) -> str:
+    line = next(line for line in result.stdout.splitlines() if line.startswith("Kept the scratch database"))
+    return line.rsplit(" ", 1)[-1].rstrip(".")
+
+
+def legacy_kept(project, source: Path, *options: str):
+    """Run the pipeline keeping its scratch database; the caller reads it, the fixture's check drops it."""
+    result = project.invoke("legacy", "--db", str(source), "--keep-scratch", *options, check=True)
+    return kept_scratch(result)
+
+
+# -- meta-commands and connections: nothing of psql's runs ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (b"\\! touch {marker}\n", "meta-command \\! is refused"),
+        (b"\\c {live}\nCREATE TABLE public.planted (id int);\n", "\\c would connect to another database"),
+        (b"\\connect {live}\n", "\\connect would connect to another database"),
+        (b"\\o {marker}\n", "meta-command \\o is refused"),
+        (b"\\i {marker}\n", "meta-command \\i is refused"),
+        (b"\\ir {marker}\n", "meta-command \\ir is refused"),
+        (b"\\copy public.auth_group TO '{marker}'\n", "meta-command \\copy is refused"),
+        (b"\\set ON_ERROR_STOP 0\n", "meta-command \\set is refused"),
+        (b"\\setenv PGHOST /tmp\n", "meta-command \\setenv is refused"),
+        (b"SELECT 'touch {marker}' \\gexec\n", "meta-command inside a statement (\\gexec)"),
+        (b"SELECT :'DBNAME';\n", "psql variable"),
+    ],
+    ids=["shell", "c-live", "connect-live", "o", "i", "ir", "copy", "set", "setenv", "gexec", "variable"],
+)
+def test_no_meta_command_of_a_dump_runs(guarded, tmp_path, extra, message):
+    marker = tmp_path / "marker"
+    extra = extra.replace(b"{marker}", str(marker).encode()).replace(b"{live}", guarded.database.encode())
+    result = guarded.invoke("legacy", "--db", str(dump_with(tmp_path, "meta.sql", extra)))
+    assert_refused_in_one_line(guarded, result, message)
+    assert not marker.exists()
+
+
+def test_a_meta_command_in_a_comment_or_literal_is_text(guarded, tmp_path):
+    marker = tmp_path / "marker"
+    text = f"first line\nDROP TABLE public.data_collection_pose;\nGRANT ALL ON x TO y;\n\\! touch {marker}"
+    comments = f"/* \\! touch {marker} */\n-- \\! touch {marker}\n".encode()
+    described = f"COMMENT ON TABLE public.data_collection_note IS '{text}';\n".encode()
+    source = dump_with(tmp_path, "comments.sql", comments + described, after=LAST_STATEMENT)
+    scratch = legacy_kept(guarded, source)
+    try:
+        [[stored]] = guarded.sql("SELECT obj_description('public.data_collection_note'::regclass)", scratch)
+        assert stored == text
+        assert not marker.exists()
+    finally:
+        drop_database(guarded, scratch)
+
+
+# -- what only the server could do: refused, or stopped by the load role -----------------------------
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (b"COPY public.auth_group FROM PROGRAM 'touch {marker}';\n", "COPY to or from a file or program"),
+        (b"COPY public.auth_group TO '{marker}';\n", "COPY to or from a file or program"),
+        (b"ALTER SYSTEM SET work_mem = '1GB';\n", "ALTER SYSTEM acts on the server"),
+        (b"CREATE ROLE planted SUPERUSER LOGIN PASSWORD 'pw';\n", "CREATE ROLE acts on the server"),
+        (b"GRANT pg_read_server_files TO CURRENT_USER;\n", "GRANT of a role acts on the server"),
+        (b"CREATE DATABASE one;\nCREATE DATABASE two;\n", "a second CREATE DATABASE"),
+        (b"SELECT pg_catalog.pg_read_file('/etc/hostname');\n", "denied for function pg_read_file"),
+        (b"SELECT pg_catalog.lo_import('/etc/hostname');\n", "denied for function lo_import"),
+        (b"DO $$ BEGIN EXECUTE 'CREATE ROLE planted SUPERUSER'; END $$;\n", "denied to create role"),
+        (b"SET session_replication_role = replica;\n", "permission denied to set parameter"),
+        (b"CREATE EXTENSION IF NOT EXISTS dblink WITH SCHEMA public;\n", "a Mole database does not use"),
+        (b"CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;\n", "postgis, which this server"),
+    ],
+    ids=["copy-program", "copy-file", "alter-system", "create-role", "grant-role", "two-databases",
+         "read-file", "lo-import", "do-create-role", "superuser-setting", "dblink", "missing-extension"],
+)
+def test_what_acts_on_the_server_is_refused_or_denied(guarded, tmp_path, extra, message):
+    marker = tmp_path / "marker"
+    source = dump_with(tmp_path, "server.sql", extra.replace(b"{marker}", str(marker).encode()))
+    result = guarded.invoke("legacy", "--db", str(source))
+    assert_refused_in_one_line(guarded, result, message)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, found",
+    [
+        (b"CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+         b"DROP TABLE public.data_collection_pose;\nGRANT ALL ON public.auth_user TO PUBLIC;\n"
+         b"REVOKE ALL ON public.auth_group FROM PUBLIC;\nRETURN NEW;\nEND $$;\n",
+         "function public.planted()"),
+        (b"ALTER TABLE public.auth_group ALTER COLUMN name SET DEFAULT "
+         b"(pg_catalog.lo_export(0, '/tmp/planted'))::text;\n", "a use of lo_export(oid,text)"),
+    ],
+    ids=["function", "superuser-default"],
+)
+def test_code_a_dump_brings_is_refused_before_the_tooling_runs_it(guarded, tmp_path, extra, found):
+    source = dump_with(tmp_path, "code.sql", extra, after=LAST_STATEMENT)
+    result = guarded.invoke("legacy", "--db", str(source))
+    assert_refused_in_one_line(guarded, result, found)
+
+
+def test_a_function_body_reaches_the_server_byte_for_byte(guarded, tmp_path):
+    """The loader alone (the pipeline refuses the function afterwards): prosrc equals the source bytes."""
+    body = (b"\nBEGIN\n  -- a comment; with \\! inside\n  DROP TABLE public.data_collection_pose;\n"
+            b"  GRANT ALL ON public.auth_user TO PUBLIC;\n  REVOKE ALL ON public.auth_group FROM PUBLIC;\n"
+            b"  RETURN 'it''s';\nEND\n")
+    extra = b"CREATE FUNCTION public.kept() RETURNS text LANGUAGE plpgsql AS $body$" + body + b"$body$;\n"
+    source = dump_with(tmp_path, "function.sql", extra, after=LAST_STATEMENT)
+    backend = LocalBackend(ProcessRunner(), guarded.database, guarded.root / "mole", guarded.server.data_dir)
+    with backend.scratch_database("test") as scratch:
+        with pytest.raises(UnsafeDump, match="brings code"):
+            load_dump(backend, detect(source), scratch)
+        [[stored]] = guarded.sql("SELECT prosrc FROM pg_proc WHERE proname = 'kept'", scratch)
+    assert stored.encode() == body
+
+
+# -- what pg_dump writes for another server: left out, and the dump loads ---------------------------
+
+
+OWNED = [
+    "CREATE ROLE alice", "CREATE ROLE bob",
+    "DO $$ DECLARE r record; BEGIN FOR r IN SELECT format('%I.%I', schemaname, tablename) AS t "
+    "FROM pg_tables WHERE schemaname = 'public' LOOP EXECUTE 'ALTER TABLE ' || r.t || ' OWNER TO alice'; "
+    "END LOOP; END $$",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA public TO bob",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE alice IN SCHEMA public GRANT SELECT ON TABLES TO bob",
+]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--format=plain"],
+        ["--format=plain", "--use-set-session-authorization"],
+        ["--format=custom"],
+        ["--format=plain", "--clean"],
+        ["--format=plain", "--clean", "--if-exists"],
+        ["--format=plain", "--clean", "--create"],
+        ["--format=custom", "--clean", "--create"],
+        ["--format=plain", "--column-inserts"],
+    ],
+    ids=["owners", "session-authorization", "custom", "clean", "clean-if-exists", "clean-create",
+         "custom-clean-create", "column-inserts"],
+)
+def test_a_dump_owned_by_roles_this_server_lacks_loads(guarded, tmp_path, options):
+    note = "Grace's note\nDROP TABLE public.data_collection_pose;\nGRANT ALL ON x TO y;\n\\! rm -rf /"
+    name = "owned_source"
+    source_database(guarded, name, [*OWNED, "UPDATE data_collection_note SET text = "
+                                    f"'{note.replace(chr(39), chr(39) * 2)}' WHERE id = 1"])
+    try:
+        dump = pg_dump(guarded, name, tmp_path / "owned.dump", *options)
+    finally:
+        drop_database(guarded, name)
+        for statement in ("DROP OWNED BY alice, bob CASCADE", "DROP ROLE alice", "DROP ROLE bob"):
+            guarded.server.sql("postgres", statement)
+    scratch = legacy_kept(guarded, dump)
+    try:
+        assert guarded.sql("SELECT text FROM data_collection_note WHERE id = 1", scratch) == [(note,)]
+        owners = guarded.sql("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'", scratch)
+        assert owners == [("postgres",)]
+    finally:
+        drop_database(guarded, scratch)
+
+
+PG10_CLEAN = b"""DROP EXTENSION plpgsql;
+DROP SCHEMA public;
+CREATE SCHEMA public;
+ALTER SCHEMA public OWNER TO postgres;
+COMMENT ON SCHEMA public IS 'standard public schema';
+CREATE EXTENSION IF NOT EXISTS plpgsql WITH SCHEMA pg_catalog;
+COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language';
+"""
+
+
+def test_a_clean_dump_of_postgresql_10_and_older_loads(guarded, tmp_path):
+    source = dump_with(tmp_path, "pg10_clean.sql", PG10_CLEAN)
+    guarded.invoke("legacy", "--db", str(source), "--name", "pg10", check=True)
+    assert bundles_of(guarded) == ["pg10"]
+
+
+# -- cluster dumps -------------------------------------------------------------------------------------
+
+
+def test_a_cluster_dump_is_refused_and_says_what_it_is(guarded, tmp_path):
+    cluster = (b"--\n-- PostgreSQL database cluster dump\n--\n\nCREATE ROLE postgres;\n"
+               b"ALTER ROLE postgres WITH SUPERUSER LOGIN PASSWORD 'md5x';\n\\connect mole\n")
+    source = tmp_path / "cluster.sql"
+    source.write_bytes(cluster + BASE.read_bytes())
+    result = guarded.invoke("legacy", "--db", str(source))
+    assert_refused_in_one_line(guarded, result, "whole-cluster dump made by pg_dumpall")
+    assert "pg_dump --dbname=mole" in result.stderr
+
+
+def test_roles_and_connections_without_the_cluster_header_are_refused_too(guarded, tmp_path):
+    source = dump_with(tmp_path, "roles.sql", b"CREATE ROLE planted;\n")
+    assert_refused_in_one_line(guarded, guarded.invoke("legacy", "--db", str(source)), "CREATE ROLE")
+
+
+# -- encodings -----------------------------------------------------------------------------------------
+
+
+def sql_ascii_dump(tmp_path) -> Path:
+    data = BASE.read_bytes().replace(b"SET client_encoding = 'UTF8';", b"SET client_encoding = 'SQL_ASCII';")
+    data = data.replace(NOTE_ROW, NOTE_ROW.replace(b"went fine.", b"went fine, caf\xe9."))
+    target = tmp_path / "sql_ascii.sql"
+    target.write_bytes(data)
+    return target
+
+
+def test_text_the_database_cannot_store_is_refused_naming_table_column_and_key(guarded, tmp_path):
+    result = guarded.invoke("legacy", "--db", str(sql_ascii_dump(tmp_path)))
+    assert_refused_in_one_line(guarded, result, "table public.data_collection_note, column text, row 1:")
+    assert "--source-encoding" in result.stderr
+
+
+def test_the_real_encoding_named_by_the_user_is_converted_and_reported(guarded, tmp_path):
+    result = guarded.invoke("legacy", "--db", str(sql_ascii_dump(tmp_path)), "--source-encoding", "latin-1",
+                            "--name", "latin", "--keep-scratch", check=True)
+    scratch = kept_scratch(result)
+    try:
+        assert guarded.sql("SELECT text FROM data_collection_note WHERE id = 1", scratch) == [
+            ("Trial 1 went fine, café.",)]
+    finally:
+        drop_database(guarded, scratch)
+    report = (guarded.root / "db_backups" / "bundles" / "latin" / "REPORT.md").read_text()
+    assert "converted from LATIN1 (--source-encoding)" in report
+    guarded.invoke("bundle-check", "--name", "latin", check=True)
+
+
+def test_an_unknown_source_encoding_is_refused(guarded, tmp_path):
+    result = guarded.invoke("legacy", "--db", str(BASE), "--source-encoding", "klingon")
+    assert_refused_in_one_line(guarded, result, "not an encoding PostgreSQL knows")
+
+
+def test_standard_conforming_strings_off_is_followed(guarded, tmp_path):
+    data = BASE.read_bytes().replace(b"SET standard_conforming_strings = on;",
+                                     b"SET standard_conforming_strings = off;")
+    comment = b"COMMENT ON TABLE public.auth_group IS 'it\\'s; DROP TABLE x; \\\\! not run';\n"
+    source = tmp_path / "scs_off.sql"
+    source.write_bytes(data.replace(TRAILER, comment + TRAILER))
+    scratch = legacy_kept(guarded, source)
+    try:
+        assert guarded.sql("SELECT obj_description('public.auth_group'::regclass)", scratch) == [
+            ("it's; DROP TABLE x; \\! not run",)]
+    finally:
+        drop_database(guarded, scratch)
+
+
+# -- versions ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["19.1", "19beta1", "19rc1", "19devel", "19.0 (Debian 19.0-1.pgdg120+1)"])
+def test_a_dump_from_a_newer_pg_dump_is_refused_whatever_its_version_string(guarded, tmp_path, version):
+    data = BASE.read_bytes()
+    header = next(line for line in data.splitlines() if line.startswith(b"-- Dumped by pg_dump version"))
+    source = tmp_path / "newer.sql"
+    source.write_bytes(data.replace(header, b"-- Dumped by pg_dump version " + version.encode(), 1))
+    result = guarded.invoke("legacy", "--db", str(source))
+    assert_refused_in_one_line(guarded, result, f"pg_dump {version.split()[0]}")
+    assert "newer than this server" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "version, major",
+    [("18.6", (18,)), ("15.20", (15,)), ("11.22 (Debian 11.22-1.pgdg120+1)", (11,)), ("9.6.24", (9, 6)),
+     ("19beta1", (19,)), ("19rc1", (19,)), ("19devel", (19,)), ("10.0", (10,))],
+)
+def test_every_version_form_has_its_major_release(version, major):
+    assert major_release(version) == major
