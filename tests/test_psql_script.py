@@ -93,6 +93,10 @@ def test_what_psql_would_interpret_itself_is_refused(script, message):
     assert message in str(refused.value)
 
 
+def test_a_letter_ending_an_identifier_is_no_string_prefix():
+    assert bodies(b"SELECT abcE'x\\';\nSELECT E'y\\';';\n") == [b"SELECT abcE'x\\';", b"SELECT E'y\\';';"]
+
+
 def test_a_cast_is_not_a_variable():
     assert bodies(b"SELECT '1'::int, a[1:2];\n") == [b"SELECT '1'::int, a[1:2];"]
 

@@ -9,10 +9,14 @@ and the run either loaded faithfully (bytes compared) or refused in one line wit
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import copy_project
+from conftest import drop_live_database
 from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
@@ -20,6 +24,7 @@ from test_legacy_examples import scratch_databases
 from tooling.backends import LocalBackend
 from tooling.dump_loading import load_dump
 from tooling.embedded_server import binaries_dir
+from tooling.errors import ToolingError
 from tooling.errors import UnsafeDump
 from tooling.legacy_input import detect
 from tooling.process import ProcessRunner
@@ -67,14 +72,51 @@ def server_state(project) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def shared(server, tmp_path_factory):
+    """One migrated project with the sample campaign for the whole module (a live database to guard)."""
+    made = copy_project(server, tmp_path_factory.mktemp("untrusted") / "project")
+    made.invoke("migrate", check=True)
+    made.invoke("sample-data", check=True)
+    yield made
+    drop_live_database(made)
+
+
 @pytest.fixture
-def guarded(migrated):
-    """The migrated project; afterwards, check that nothing outside the scratch database changed."""
-    migrated.before = server_state(migrated)
-    yield migrated
-    assert server_state(migrated) == migrated.before
-    assert scratch_databases(migrated) == []
-    assert migrated.sql("SELECT rolname FROM pg_roles WHERE rolname LIKE 'mole\\_load\\_%'", "postgres") == []
+def guarded(shared):
+    """The shared project; afterwards, nothing outside the scratch database may have changed."""
+    before = server_state(shared)
+    yield shared
+    leftovers = scratch_databases(shared)
+    for name in leftovers:
+        drop_database(shared, name)
+    shutil.rmtree(shared.root / "db_backups" / "bundles", ignore_errors=True)
+    assert leftovers == []
+    assert server_state(shared) == before
+    assert shared.sql("SELECT rolname FROM pg_roles WHERE rolname LIKE 'mole\\_load\\_%'", "postgres") == []
+
+
+def backend_of(project) -> LocalBackend:
+    return LocalBackend(ProcessRunner(), project.database, project.root / "mole", project.server.data_dir)
+
+
+@contextmanager
+def loaded(project, source: Path, **options):
+    """`source` loaded by the loader alone into a scratch database (dropped afterwards)."""
+    backend = backend_of(project)
+    with backend.scratch_database("test") as scratch:
+        load_dump(backend, detect(source), scratch, **options)
+        yield scratch
+
+
+def refusal(project, source: Path) -> str:
+    """The one line the loader refuses `source` with (what `invoke legacy` prints after `error: `)."""
+    with pytest.raises(ToolingError) as refused:
+        with loaded(project, source):
+            pass
+    message = str(refused.value)
+    assert "\n" not in message
+    return message
 
 
 def assert_refused_in_one_line(project, result, message: str) -> None:
@@ -111,12 +153,6 @@ def kept_scratch(result) -> str:
     return line.rsplit(" ", 1)[-1].rstrip(".")
 
 
-def legacy_kept(project, source: Path, *options: str):
-    """Run the pipeline keeping its scratch database; the caller reads it, the fixture's check drops it."""
-    result = project.invoke("legacy", "--db", str(source), "--keep-scratch", *options, check=True)
-    return kept_scratch(result)
-
-
 # -- meta-commands and connections: nothing of psql's runs ------------------------------------------
 
 
@@ -140,8 +176,15 @@ def legacy_kept(project, source: Path, *options: str):
 def test_no_meta_command_of_a_dump_runs(guarded, tmp_path, extra, message):
     marker = tmp_path / "marker"
     extra = extra.replace(b"{marker}", str(marker).encode()).replace(b"{live}", guarded.database.encode())
-    result = guarded.invoke("legacy", "--db", str(dump_with(tmp_path, "meta.sql", extra)))
-    assert_refused_in_one_line(guarded, result, message)
+    assert message in refusal(guarded, dump_with(tmp_path, "meta.sql", extra))
+    assert not marker.exists()
+
+
+def test_invoke_legacy_refuses_a_shell_command_in_one_line(guarded, tmp_path):
+    marker = tmp_path / "marker"
+    source = dump_with(tmp_path, "shell.sql", f"\\! touch {marker}\n".encode())
+    result = guarded.invoke("legacy", "--db", str(source))
+    assert_refused_in_one_line(guarded, result, "shell.sql line 25: the psql meta-command \\! is refused")
     assert not marker.exists()
 
 
@@ -151,7 +194,8 @@ def test_a_meta_command_in_a_comment_or_literal_is_text(guarded, tmp_path):
     comments = f"/* \\! touch {marker} */\n-- \\! touch {marker}\n".encode()
     described = f"COMMENT ON TABLE public.data_collection_note IS '{text}';\n".encode()
     source = dump_with(tmp_path, "comments.sql", comments + described, after=LAST_STATEMENT)
-    scratch = legacy_kept(guarded, source)
+    result = guarded.invoke("legacy", "--db", str(source), "--keep-scratch", check=True)
+    scratch = kept_scratch(result)
     try:
         [[stored]] = guarded.sql("SELECT obj_description('public.data_collection_note'::regclass)", scratch)
         assert stored == text
@@ -185,8 +229,7 @@ def test_a_meta_command_in_a_comment_or_literal_is_text(guarded, tmp_path):
 def test_what_acts_on_the_server_is_refused_or_denied(guarded, tmp_path, extra, message):
     marker = tmp_path / "marker"
     source = dump_with(tmp_path, "server.sql", extra.replace(b"{marker}", str(marker).encode()))
-    result = guarded.invoke("legacy", "--db", str(source))
-    assert_refused_in_one_line(guarded, result, message)
+    assert message in refusal(guarded, source)
     assert not marker.exists()
 
 
@@ -206,6 +249,20 @@ def test_code_a_dump_brings_is_refused_before_the_tooling_runs_it(guarded, tmp_p
     source = dump_with(tmp_path, "code.sql", extra, after=LAST_STATEMENT)
     result = guarded.invoke("legacy", "--db", str(source))
     assert_refused_in_one_line(guarded, result, found)
+    assert not Path("/tmp/planted").exists()
+
+
+def test_code_in_a_custom_format_dump_is_refused_too(guarded, tmp_path):
+    name = "code_source"
+    source_database(guarded, name, [
+        "CREATE FUNCTION public.planted() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$",
+        "ALTER TABLE public.auth_group ALTER COLUMN name SET DEFAULT public.planted()",
+    ])
+    try:
+        dump = pg_dump(guarded, name, tmp_path / "code.dump", "--format=custom")
+    finally:
+        drop_database(guarded, name)
+    assert "function public.planted()" in refusal(guarded, dump)
 
 
 def test_a_function_body_reaches_the_server_byte_for_byte(guarded, tmp_path):
@@ -215,10 +272,9 @@ def test_a_function_body_reaches_the_server_byte_for_byte(guarded, tmp_path):
             b"  RETURN 'it''s';\nEND\n")
     extra = b"CREATE FUNCTION public.kept() RETURNS text LANGUAGE plpgsql AS $body$" + body + b"$body$;\n"
     source = dump_with(tmp_path, "function.sql", extra, after=LAST_STATEMENT)
-    backend = LocalBackend(ProcessRunner(), guarded.database, guarded.root / "mole", guarded.server.data_dir)
-    with backend.scratch_database("test") as scratch:
+    with backend_of(guarded).scratch_database("test") as scratch:
         with pytest.raises(UnsafeDump, match="brings code"):
-            load_dump(backend, detect(source), scratch)
+            load_dump(backend_of(guarded), detect(source), scratch)
         [[stored]] = guarded.sql("SELECT prosrc FROM pg_proc WHERE proname = 'kept'", scratch)
     assert stored.encode() == body
 
@@ -254,7 +310,8 @@ OWNED = [
 def test_a_dump_owned_by_roles_this_server_lacks_loads(guarded, tmp_path, options):
     note = "Grace's note\nDROP TABLE public.data_collection_pose;\nGRANT ALL ON x TO y;\n\\! rm -rf /"
     name = "owned_source"
-    source_database(guarded, name, [*OWNED, "UPDATE data_collection_note SET text = "
+    source_database(guarded, name, [*OWNED, f"ALTER DATABASE {name} SET work_mem = '64MB'",
+                                    "UPDATE data_collection_note SET text = "
                                     f"'{note.replace(chr(39), chr(39) * 2)}' WHERE id = 1"])
     try:
         dump = pg_dump(guarded, name, tmp_path / "owned.dump", *options)
@@ -262,13 +319,12 @@ def test_a_dump_owned_by_roles_this_server_lacks_loads(guarded, tmp_path, option
         drop_database(guarded, name)
         for statement in ("DROP OWNED BY alice, bob CASCADE", "DROP ROLE alice", "DROP ROLE bob"):
             guarded.server.sql("postgres", statement)
-    scratch = legacy_kept(guarded, dump)
-    try:
+    with loaded(guarded, dump) as scratch:
         assert guarded.sql("SELECT text FROM data_collection_note WHERE id = 1", scratch) == [(note,)]
         owners = guarded.sql("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'", scratch)
         assert owners == [("postgres",)]
-    finally:
-        drop_database(guarded, scratch)
+        assert guarded.sql("SELECT * FROM pg_db_role_setting WHERE setdatabase = "
+                           "(SELECT oid FROM pg_database WHERE datname = current_database())", scratch) == []
 
 
 PG10_CLEAN = b"""DROP EXTENSION plpgsql;
@@ -302,7 +358,7 @@ def test_a_cluster_dump_is_refused_and_says_what_it_is(guarded, tmp_path):
 
 def test_roles_and_connections_without_the_cluster_header_are_refused_too(guarded, tmp_path):
     source = dump_with(tmp_path, "roles.sql", b"CREATE ROLE planted;\n")
-    assert_refused_in_one_line(guarded, guarded.invoke("legacy", "--db", str(source)), "CREATE ROLE")
+    assert "CREATE ROLE acts on the server" in refusal(guarded, source)
 
 
 # -- encodings -----------------------------------------------------------------------------------------
@@ -347,12 +403,9 @@ def test_standard_conforming_strings_off_is_followed(guarded, tmp_path):
     comment = b"COMMENT ON TABLE public.auth_group IS 'it\\'s; DROP TABLE x; \\\\! not run';\n"
     source = tmp_path / "scs_off.sql"
     source.write_bytes(data.replace(TRAILER, comment + TRAILER))
-    scratch = legacy_kept(guarded, source)
-    try:
+    with loaded(guarded, source) as scratch:
         assert guarded.sql("SELECT obj_description('public.auth_group'::regclass)", scratch) == [
             ("it's; DROP TABLE x; \\! not run",)]
-    finally:
-        drop_database(guarded, scratch)
 
 
 # -- versions ------------------------------------------------------------------------------------------
@@ -364,9 +417,8 @@ def test_a_dump_from_a_newer_pg_dump_is_refused_whatever_its_version_string(guar
     header = next(line for line in data.splitlines() if line.startswith(b"-- Dumped by pg_dump version"))
     source = tmp_path / "newer.sql"
     source.write_bytes(data.replace(header, b"-- Dumped by pg_dump version " + version.encode(), 1))
-    result = guarded.invoke("legacy", "--db", str(source))
-    assert_refused_in_one_line(guarded, result, f"pg_dump {version.split()[0]}")
-    assert "newer than this server" in result.stderr
+    message = refusal(guarded, source)
+    assert f"pg_dump {version.split()[0]}, newer than this server" in message
 
 
 @pytest.mark.parametrize(

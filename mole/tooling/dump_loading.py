@@ -273,7 +273,7 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
             if decision.action == KEEP and isinstance(decision.node, ast.CopyStmt):
                 reader.expect_copy_data()
             if decision.action == KEEP and checked(policy.client_encoding):
-                check_statement(piece.body, decision.node, piece.line, source)
+                check_statement(piece, source)
             text = decision.output(piece)
         pending.append(text)
         size += len(text)

@@ -11,6 +11,7 @@ the role is what makes a missed statement harmless.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -60,6 +61,8 @@ CLEAN_SUBCOMMANDS = frozenset({enums.AlterTableType.AT_DropConstraint, enums.Alt
 PREAMBLE = (ast.VariableSetStmt, ast.SelectStmt, ast.DropStmt, ast.DropdbStmt, ast.CreatedbStmt,
             ast.AlterDatabaseStmt, ast.AlterDatabaseSetStmt, ast.CommentStmt)
 
+CONNINFO_DBNAME = re.compile(rb"dbname='((?:[^'\\]|\\.)*)'")
+UNESCAPE = re.compile(rb"\\(.)")
 BOOLEAN_WORDS = {"on": True, "true": True, "off": False, "false": False}
 
 KEEP = "keep"
@@ -109,7 +112,6 @@ class DumpPolicy:
     client_encoding: str | None = None
     copy_target: ast.CopyStmt | None = None
     database: str | None = None  # the one database a `--create` dump creates
-    connected: bool = False
     in_preamble: bool = True
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -131,16 +133,19 @@ class DumpPolicy:
         name = words[0].decode(errors="replace") if words else ""
         if name in RESTRICT_COMMANDS:
             return Decision(SKIP, "psql \\restrict lines")
-        if name in CONNECT_COMMANDS and self.database and not self.connected:
-            self.connected = True
+        if name in CONNECT_COMMANDS and self.database and connect_target(words[1:]) == self.database:
             return Decision(SKIP, "the source server's database")
         if name in CONNECT_COMMANDS:
             raise self.refuse(piece, f"\\{name} would connect to another database; a dump of one "
-                                     "database connects at most once, to the database it creates")
+                                     "database connects only to the database it creates")
         raise self.refuse(piece, f"the psql meta-command \\{name} is refused: a dump from pg_dump holds "
                                  "none but \\restrict and, after its CREATE DATABASE, one \\connect")
 
     def statement(self, piece: Piece) -> Decision:
+        if piece.body[:6].upper() == b"INSERT" and not followed_setting_changed(piece.body):
+            # Rows, the bulk of a --inserts dump: nothing to decide, and the load role bounds them.
+            self.in_preamble = False
+            return Decision(KEEP)
         node = parsed(piece.body_for_parser())
         if node is None:
             return self.unparsed(piece)
@@ -179,13 +184,12 @@ class DumpPolicy:
         return Decision(KEEP, node=node)
 
     def unparsed(self, piece: Piece) -> Decision:
-        """PostgreSQL's parser cannot read it (syntax newer than pglast's): an INSERT goes to the
-        server, which decides as the load role; anything else is refused."""
-        first = piece.body.split(None, 1)[0].upper() if piece.body.strip() else b""
-        if first in (b"INSERT", b"", b";") and not followed_setting_changed(piece.body):
-            return Decision(KEEP)
-        raise self.refuse(piece, "a statement PostgreSQL's parser (pglast) cannot read, so what it does "
-                                 "cannot be checked")
+        """An empty statement is kept; what PostgreSQL's parser cannot read (syntax newer than
+        pglast's) is refused, since what it does cannot be checked."""
+        if piece.body.strip(b" \t\r\n;"):
+            raise self.refuse(piece, "a statement PostgreSQL's parser (pglast) cannot read, so what it "
+                                     "does cannot be checked")
+        return Decision(KEEP)
 
     def setting(self, piece: Piece, node: ast.VariableSetStmt) -> Decision:
         name, value = node.name, setting_value(node)
@@ -251,6 +255,16 @@ def parsed(body: bytes) -> ast.Node | None:
     if len(statements) != 1:
         return None
     return statements[0].stmt
+
+
+def connect_target(words: list[bytes]) -> str | None:
+    """The database of pg_dump's `\\connect NAME` or `\\connect -reuse-previous=on "dbname='NAME'"`."""
+    if not words:
+        return None
+    if words[0] != b"-reuse-previous=on":
+        return words[0].decode(errors="replace")
+    found = CONNINFO_DBNAME.search(b" ".join(words[1:]))
+    return UNESCAPE.sub(rb"\1", found.group(1)).decode(errors="replace") if found else None
 
 
 def setting_value(node: ast.VariableSetStmt) -> str | None:

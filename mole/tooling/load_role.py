@@ -53,9 +53,18 @@ def owning_role(backend: Backend, database: str) -> Iterator[LoadRole]:
 
 
 def retire(backend: Backend, database: str, role: str) -> None:
-    """Give what `role` made in `database` to the tooling's user, then drop the role."""
+    """Give what `role` made in `database` to the tooling's user, then drop the role.
+
+    First, from outside, undo what an owner may do to its database (settings, connection
+    limits), whatever the dump tried: the database must be as the tooling made it.
+    """
+    name = quote_identifier(database)
     backend.sql_statements([
-        f"ALTER DATABASE {quote_identifier(database)} RESET ALL",
+        f"ALTER DATABASE {name} OWNER TO CURRENT_USER",
+        f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1 IS_TEMPLATE false",
+        f"ALTER DATABASE {name} RESET ALL",
+    ])
+    backend.sql_statements([
         f"REASSIGN OWNED BY {quote_identifier(role)} TO CURRENT_USER",
         f"DROP OWNED BY {quote_identifier(role)}",
     ], database=database)

@@ -34,30 +34,18 @@ TAIL = "tail"
 
 PG_DUMP_TRAILER = b"-- PostgreSQL database dump complete"
 
-# One token in plain SQL, tried in this order at the current position (§4.1.1-4.1.5).
-# Identifiers are taken whole, so a quote or `$` right after one is never a prefix.
-TOKEN = re.compile(
-    rb"""(?P<space>\s+)
-    |(?P<line_comment>--[^\n]*)
-    |(?P<block_comment>/\*)
-    |(?P<escape_string>[eE]')
-    |(?P<national_string>[nN]')
-    |(?P<plain_string>(?:[uU]&|[bBxX])')
-    |(?P<string>')
-    |(?P<quoted_identifier>(?:[uU]&)?")
-    |(?P<dollar_quote>\$(?:[A-Za-z_\x80-\xff][A-Za-z_0-9\x80-\xff]*)?\$)
-    |(?P<parameter>\$[0-9]+)
-    |(?P<identifier>[A-Za-z_\x80-\xff][A-Za-z_0-9$\x80-\xff]*)
-    |(?P<number>[0-9][0-9A-Za-z_.]*)
-    |(?P<cast>::)
-    |(?P<variable>:(?:[A-Za-z_\x80-\xff'"]|\{\?))
-    |(?P<backslash>\\)
-    |(?P<semicolon>;)
-    |(?P<open>\()
-    |(?P<close>\))
-    |(?P<other>.)""",
-    re.VERBOSE | re.DOTALL,
-)
+# Outside literals and comments only these bytes can change what psql does; the scan jumps
+# from one to the next (§4.1). In a routine's statement identifiers count too (BEGIN ATOMIC).
+SPECIAL = re.compile(rb"""[-/'"$\\;():]""")
+SPECIAL_OR_WORD = re.compile(rb"""[-/'"$\\;():]|[A-Za-z_\x80-\xff][A-Za-z_0-9$\x80-\xff]*""")
+IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$") | frozenset(
+    range(0x80, 0x100))
+DOLLAR_TAG = re.compile(rb"\$(?:[A-Za-z_\x80-\xff][A-Za-z_0-9\x80-\xff]*)?\$")
+VARIABLE = re.compile(rb""":(?:[A-Za-z_\x80-\xff'"]|\{\?)""")
+SPACE = re.compile(rb"\s*")
+# psql's own heuristic for `BEGIN ATOMIC ... END` bodies: only in a statement that starts
+# CREATE [OR REPLACE] FUNCTION|PROCEDURE do BEGIN, CASE and END nest (outside parentheses).
+ROUTINE_START = re.compile(rb"(?i)create\s+(?:or\s+replace\s+)?(?:function|procedure)\b")
 # The rest of a literal, from inside it to its closing quote (a doubled quote is a quote).
 STANDARD_STRING_END = re.compile(rb"(?:[^']|'')*'(?!')", re.DOTALL)
 ESCAPE_STRING_END = re.compile(rb"(?:[^'\\]|\\.|'')*'(?!')", re.DOTALL)
@@ -65,11 +53,6 @@ IDENTIFIER_END = re.compile(rb'(?:[^"]|"")*"(?!")', re.DOTALL)
 COMMENT_MARK = re.compile(rb"/\*|\*/")
 META_NAME = re.compile(rb"\\([A-Za-z]+|[^A-Za-z\s]?)")
 COPY_TERMINATOR = (b"\\.\n", b"\\.\r\n", b"\\.")
-
-# psql's own heuristic for `BEGIN ATOMIC ... END` bodies: only inside a statement that
-# starts CREATE [OR REPLACE] FUNCTION|PROCEDURE do BEGIN/CASE/END nest.
-ROUTINE_STARTS = ((b"create", b"function"), (b"create", b"procedure"),
-                  (b"create", b"or", b"replace", b"function"), (b"create", b"or", b"replace", b"procedure"))
 
 
 @dataclass(frozen=True)
@@ -132,13 +115,8 @@ class ScriptReader:
         self._copy_pending = True
 
     def __iter__(self) -> Iterator[Piece]:
-        text = bytearray()  # the piece so far
-        body_start: int | None = None  # offset of the statement's first token in `text`
-        body_line = 0
-        state: tuple = ("normal",)
-        paren_depth = begin_depth = 0
-        words: list[bytes] = []  # the statement's first identifiers, lower-cased
-        escaped: list[int] = []  # plain literals read under standard_conforming_strings off
+        self._start_piece()
+        self._state: tuple = ("normal",)
         for line in self.lines:
             self.line_number += 1
             if self._copy_pending:
@@ -148,123 +126,182 @@ class ScriptReader:
                 else:
                     yield Piece(COPY_DATA, line, self.line_number)
                 continue
-            position = 0
-            while position < len(line):
-                kind = state[0]
-                if kind == "string":
-                    end = (ESCAPE_STRING_END if state[1] else STANDARD_STRING_END).match(line, position)
-                    if end is None:
-                        position = len(line)
-                        continue
-                    position, state = end.end(), ("normal",)
-                    continue
-                if kind == "identifier":
-                    end = IDENTIFIER_END.match(line, position)
-                    if end is None:
-                        position = len(line)
-                        continue
-                    position, state = end.end(), ("normal",)
-                    continue
-                if kind == "dollar":
-                    found = line.find(state[1], position)
-                    if found < 0:
-                        position = len(line)
-                        continue
-                    position, state = found + len(state[1]), ("normal",)
-                    continue
-                if kind == "comment":
-                    depth = state[1]
-                    mark = COMMENT_MARK.search(line, position)
-                    if mark is None:
-                        position = len(line)
-                        continue
-                    depth += 1 if mark.group() == b"/*" else -1
-                    position = mark.end()
-                    state = ("comment", depth) if depth else ("normal",)
-                    continue
-                token = TOKEN.match(line, position)
-                name, value = token.lastgroup, token.group()
-                if name not in ("space", "line_comment", "block_comment") and body_start is None:
-                    body_start, body_line = len(text) + position, self.line_number
-                if name == "line_comment":
-                    if position == 0 and value.startswith(PG_DUMP_TRAILER):
-                        self.saw_trailer = True
-                elif name == "block_comment":
-                    state = ("comment", 1)
-                elif name == "escape_string":
-                    state = ("string", True)
-                elif name in ("string", "national_string"):
-                    state = ("string", not self.standard_conforming_strings)
-                    if name == "string" and not self.standard_conforming_strings:
-                        escaped.append(len(text) + position)
-                elif name == "plain_string":
-                    state = ("string", False)
-                elif name == "quoted_identifier":
-                    state = ("identifier",)
-                elif name == "dollar_quote":
-                    state = ("dollar", value)
-                elif name == "identifier":
-                    begin_depth = self._track_atomic(value.lower(), words, paren_depth, begin_depth)
-                elif name == "variable":
-                    raise self._unsafe(
-                        f"refers to a psql variable ({value.decode(errors='replace')}...), which psql "
-                        "would replace with a value of its own"
-                    )
-                elif name == "backslash":
-                    if body_start is not None and body_start < len(text) + position:
-                        raise self._unsafe(
-                            f"holds a psql meta-command inside a statement ({meta_name(line, position)})"
-                        )
-                    start = len(text) + position
-                    text += line
-                    yield Piece(META_COMMAND, bytes(text), self.line_number, start,
-                                start + len(line[position:].rstrip(b"\r\n")))
-                    text, body_start, words, escaped = bytearray(), None, [], []
-                    line, position = b"", 0
-                    continue
-                elif name == "open":
-                    paren_depth += 1
-                elif name == "close":
-                    paren_depth = max(paren_depth - 1, 0)
-                elif name == "semicolon" and paren_depth == 0 and begin_depth == 0:
-                    # A line's end after a statement belongs to it (COPY data starts on the next line).
-                    end = len(text) + token.end()
-                    cut = len(line) if not line[token.end():].strip() else token.end()
-                    text += line[:cut]
-                    line, position = line[cut:], 0
-                    yield Piece(STATEMENT, bytes(text), body_line, body_start, end, tuple(escaped))
-                    text, body_start, words, begin_depth, escaped = bytearray(), None, [], 0, []
-                    if self._copy_pending and line:
-                        raise self._unsafe("holds more after a COPY ... FROM STDIN statement, on the "
-                                           "line where its data would start")
-                    continue
-                position = token.end()
-            text += line
+            yield from self._read_line(line)
         if self._copy_pending:
             raise NotADump(f"{self.source} is truncated: it ends inside COPY data, before its `\\.` line")
-        if body_start is not None:
-            yield Piece(TAIL, bytes(text), body_line, body_start, len(text), tuple(escaped))
-        elif text:
-            yield Piece(TAIL, bytes(text), self.line_number)
+        if self._body_start is not None:
+            yield self._piece(TAIL, len(self._text))
+        elif self._text:
+            yield Piece(TAIL, bytes(self._text), self.line_number)
+
+    def _start_piece(self) -> None:
+        self._text = bytearray()  # the piece so far, without the line being read
+        self._body_start: int | None = None  # offset of the statement's first token in the piece
+        self._body_line = 0
+        self._paren_depth = 0
+        self._begin_depth = 0
+        self._routine = False  # CREATE [OR REPLACE] FUNCTION|PROCEDURE: BEGIN ATOMIC may follow
+        self._escaped: list[int] = []  # offsets of plain literals read with backslash escapes
+
+    def _piece(self, kind: str, end: int) -> Piece:
+        return Piece(kind, bytes(self._text), self._body_line, self._body_start, end, tuple(self._escaped))
+
+    def _read_line(self, line: bytes) -> Iterator[Piece]:
+        position = 0
+        while position < len(line):
+            if self._state[0] != "normal":
+                position = self._inside(line, position)
+                continue
+            if self._body_start is None:
+                position = SPACE.match(line, position).end()
+                if position == len(line):
+                    break
+                if not line.startswith((b"--", b"/*"), position):
+                    self._body_start, self._body_line = len(self._text) + position, self.line_number
+                    self._routine = bool(ROUTINE_START.match(line, position))
+            found = (SPECIAL_OR_WORD if self._routine else SPECIAL).search(line, position)
+            if found is None:
+                break
+            position = found.start()
+            byte = line[position]
+            if byte == ord(";") and self._paren_depth == 0 and self._begin_depth == 0:
+                line = yield from self._end_statement(line, position)
+                position = 0
+            elif byte == ord("\\"):
+                yield self._meta_command(line, position)
+                return
+            else:
+                position = self._special(line, position, found.group())
+        self._text += line
+
+    def _special(self, line: bytes, position: int, token: bytes) -> int:
+        """Act on the special byte (or, in a routine, the word) at `position`; return where to go on."""
+        byte = line[position]
+        after = position + len(token)
+        if byte == ord("'"):
+            self._state = ("string", self._backslash_escapes(line, position))
+            if self._state[1] and not self._prefixed(line, position):
+                self._escaped.append(len(self._text) + position)
+        elif byte == ord('"'):
+            self._state = ("identifier",)
+        elif byte == ord("$"):
+            tag = DOLLAR_TAG.match(line, position)
+            if tag and not (position and line[position - 1] in IDENTIFIER_BYTES):
+                self._state, after = ("dollar", tag.group()), tag.end()
+        elif byte == ord("-") and line.startswith(b"--", position):
+            if position == 0 and line.startswith(PG_DUMP_TRAILER):
+                self.saw_trailer = True
+            after = len(line)
+        elif byte == ord("/") and line.startswith(b"/*", position):
+            self._state, after = ("comment", 1), position + 2
+        elif byte == ord(":"):
+            after = self._colon(line, position)
+        elif byte == ord("("):
+            self._paren_depth += 1
+        elif byte == ord(")"):
+            self._paren_depth = max(self._paren_depth - 1, 0)
+        elif token[:1].isalpha() or byte == ord("_") or byte >= 0x80:
+            self._track_atomic(token.lower())
+        return after
+
+    def _colon(self, line: bytes, position: int) -> int:
+        if line.startswith(b"::", position):
+            return position + 2
+        if VARIABLE.match(line, position):
+            raise self._unsafe(
+                f"refers to a psql variable ({line[position:position + 2].decode(errors='replace')}...), "
+                "which psql would replace with a value of its own"
+            )
+        return position + 1
+
+    def _backslash_escapes(self, line: bytes, quote: int) -> bool:
+        """Whether the literal opening at `quote` reads backslashes as escapes: E'' always,
+        U&'', B'' and X'' never, '' and N'' when standard_conforming_strings is off."""
+        prefix = self._prefix_letter(line, quote)
+        if prefix in b"eE" and prefix:
+            return True
+        if prefix and prefix in b"bBxX&":
+            return False
+        return not self.standard_conforming_strings
+
+    def _prefixed(self, line: bytes, quote: int) -> bool:
+        return bool(self._prefix_letter(line, quote))
+
+    @staticmethod
+    def _prefix_letter(line: bytes, quote: int) -> bytes:
+        """`E`, `N`, `B`, `X` or `&` (of U&) right before a quote when it starts the token, else b""."""
+        if quote == 0:
+            return b""
+        letter = line[quote - 1:quote]
+        start = quote - 2 if letter == b"&" else quote - 1
+        if letter == b"&" and (start < 0 or line[start:start + 1] not in (b"u", b"U")):
+            return b""
+        if letter not in (b"e", b"E", b"n", b"N", b"b", b"B", b"x", b"X", b"&"):
+            return b""
+        if start > 0 and line[start - 1] in IDENTIFIER_BYTES:
+            return b""
+        return letter
+
+    def _inside(self, line: bytes, position: int) -> int:
+        """Move through a literal, quoted identifier, dollar body or comment; return where it ends."""
+        kind = self._state[0]
+        if kind == "dollar":
+            found = line.find(self._state[1], position)
+            end = None if found < 0 else found + len(self._state[1])
+        elif kind == "comment":
+            mark = COMMENT_MARK.search(line, position)
+            if mark is None:
+                return len(line)
+            depth = self._state[1] + (1 if mark.group() == b"/*" else -1)
+            self._state = ("comment", depth) if depth else ("normal",)
+            return mark.end()
+        else:
+            pattern = IDENTIFIER_END if kind == "identifier" else (
+                ESCAPE_STRING_END if self._state[1] else STANDARD_STRING_END)
+            found = pattern.match(line, position)
+            end = found.end() if found else None
+        if end is None:
+            return len(line)
+        self._state = ("normal",)
+        return end
+
+    def _end_statement(self, line: bytes, semicolon: int) -> Iterator[Piece]:
+        """Yield the statement ending at `semicolon`; return the rest of the line."""
+        end = len(self._text) + semicolon + 1
+        # A line's end after a statement belongs to it (COPY data starts on the next line).
+        cut = len(line) if not line[semicolon + 1:].strip() else semicolon + 1
+        self._text += line[:cut]
+        yield self._piece(STATEMENT, end)
+        self._start_piece()
+        rest = line[cut:]
+        if self._copy_pending and rest:
+            raise self._unsafe("holds more after a COPY ... FROM STDIN statement, on the line where "
+                               "its data would start")
+        return rest
+
+    def _meta_command(self, line: bytes, position: int) -> Piece:
+        if self._body_start is not None and self._body_start < len(self._text) + position:
+            raise self._unsafe(f"holds a psql meta-command inside a statement ({meta_name(line, position)})")
+        start = len(self._text) + position
+        self._text += line
+        piece = Piece(META_COMMAND, bytes(self._text), self.line_number, start,
+                      start + len(line[position:].rstrip(b"\r\n")))
+        self._start_piece()
+        return piece
 
     def _unsafe(self, what: str) -> UnsafeDump:
         return UnsafeDump(f"{self.source} line {self.line_number} {what}: a pg_dump file holds none",
                           line=self.line_number)
 
-    @staticmethod
-    def _track_atomic(word: bytes, words: list[bytes], paren_depth: int, begin_depth: int) -> int:
-        if len(words) < 4:
-            words.append(word)
-        routine = any(tuple(words[: len(start)]) == start for start in ROUTINE_STARTS)
-        if not routine or paren_depth:
-            return begin_depth
+    def _track_atomic(self, word: bytes) -> None:
+        if self._paren_depth:
+            return
         if word == b"begin":
-            return begin_depth + 1
-        if word == b"case" and begin_depth:
-            return begin_depth + 1
-        if word == b"end" and begin_depth:
-            return begin_depth - 1
-        return begin_depth
+            self._begin_depth += 1
+        elif word == b"case" and self._begin_depth:
+            self._begin_depth += 1
+        elif word == b"end" and self._begin_depth:
+            self._begin_depth -= 1
 
 
 def meta_name(line: bytes, position: int) -> str:

@@ -12,8 +12,10 @@ import re
 
 from pglast import ast
 
+from .dump_policy import parsed
 from .errors import ToolingError
 from .errors import UnstorableText
+from .psql_script import Piece
 
 # PostgreSQL's character sets (docs, "Character Set Support", table "PostgreSQL Character
 # Sets"), by their names with punctuation removed, as the server compares them.
@@ -69,10 +71,12 @@ def check_copy_line(line: bytes, copy: ast.CopyStmt, line_number: int, source: s
     raise_unstorable(source, line_number, table_name(copy.relation), column, fields[0])
 
 
-def check_statement(body: bytes, node: ast.Node | None, line_number: int, source: str) -> None:
+def check_statement(piece: Piece, source: str) -> None:
     """Raise UnstorableText when a statement's text is not UTF-8 (INSERTs name their column)."""
+    body = piece.body
     if body.isascii() or valid_utf8(body):
         return
+    node, line_number = parsed(piece.body_for_parser()), piece.line
     table, column, key = "?", "?", b"?"
     if isinstance(node, ast.InsertStmt) and node.selectStmt is not None and node.selectStmt.valuesLists:
         table = table_name(node.relation)
