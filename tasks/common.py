@@ -52,7 +52,8 @@ def backend_of(c, backend: str | None = None, *, ready: bool = True):
 
     chosen = select_backend(settings_of(c), runner_of(c), backend)
     if ready:
-        chosen.ensure_ready()
+        for repaired in chosen.ensure_ready():
+            print(f"note: {repaired}", file=sys.stderr)
     return chosen
 
 

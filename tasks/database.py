@@ -1,6 +1,7 @@
 """The daily database tasks: server up and down, migrations, verification."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from invoke import Exit
@@ -22,7 +23,8 @@ def up(c, backend=None):
     """Start the database (embedded server, or the Compose stack) and create the live database."""
     chosen = backend_of(c, backend, ready=False)
     chosen.up()
-    chosen.ensure_ready()
+    for repaired in chosen.ensure_ready():
+        print(f"note: {repaired}", file=sys.stderr)
     print(f"Up: {chosen.describe()}, database {chosen.database!r}.")
 
 
@@ -49,6 +51,9 @@ def status(c, backend=None):
         print("server:     not running (start it with `invoke up`)")
         return
     print(f"server:     PostgreSQL {chosen.server_version()}")
+    repaired = chosen.repair_interrupted_swap(chosen.database)
+    if repaired:
+        print(f"repaired:   {repaired}")
     for database, what in kept_copies(chosen):
         print(f"open copy:  {database} ({what}; `invoke open` reuses it, `--drop-copy` drops it)")
     if not chosen.database_exists(chosen.database):

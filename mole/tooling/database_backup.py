@@ -67,13 +67,14 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
     try:
         with dump.open("rb") as stream:
             backend.client("pg_restore", restore_args, stdin=stream, stdin_path=dump)
+        if backend.runner.dry or backend.database_exists(target):
+            backend.replace_database(target, staging)
+        else:
+            backend.rename_database(staging, target)
     except BaseException:
+        # The swap is all or nothing: whatever failed, `target` is intact and staging is left over.
         backend.drop_database(staging)
         raise
-    if backend.runner.dry or backend.database_exists(target):
-        backend.replace_database(target, staging)
-    else:
-        backend.rename_database(staging, target)
 
 
 def replace_live_database(

@@ -6,6 +6,7 @@ backend knows Docker exists.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 from abc import ABC
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ..load_role import LoadRole
 
 MAINTENANCE_DATABASE = "postgres"
+FAULT_VARIABLE = "MOLE_FAULT_AT"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
 SCRATCH_PREFIX = "mole_scratch_"
 
@@ -153,11 +155,23 @@ class Backend(ABC):
     def describe(self) -> str:
         return self.name
 
-    def ensure_ready(self) -> None:
-        """Reach the server (starting it if it is ours) and make sure the live database exists."""
+    def ensure_ready(self) -> list[str]:
+        """Reach the server (starting it if it is ours) and make sure the live database exists.
+
+        Returns what was repaired on the way, one sentence each (see `prepare_live_database`).
+        """
         self.up()
-        if not self.runner.dry and not self.database_exists(self.database):
+        return self.prepare_live_database()
+
+    def prepare_live_database(self) -> list[str]:
+        """Repair a restore that was cut short, then create the live database if there is none
+        (never while an interrupted restore still holds it under another name)."""
+        if self.runner.dry:
+            return []
+        repaired = self.repair_interrupted_swap(self.database)
+        if not self.database_exists(self.database):
             self.create_database(self.database)
+        return [repaired] if repaired else []
 
     def sql(self, query: str, *, database: str = MAINTENANCE_DATABASE, check: bool = True) -> Completed:
         """Run SQL with psql, unaligned and tuples only, stopping at the first error."""
@@ -197,16 +211,37 @@ class Backend(ABC):
         self.sql_statements([f"ALTER DATABASE {quote_identifier(old)} RENAME TO {quote_identifier(new)}"])
 
     def replace_database(self, target: str, replacement: str) -> None:
-        """Make `replacement` the database called `target`; the old `target` is dropped."""
-        retired = f"{target}__replaced"[:63]
+        """Make `replacement` the database called `target`; the old `target` is dropped once the
+        new one answers. Both renames are one transaction (ALTER DATABASE ... RENAME may run in a
+        transaction block): interrupted or failing at any instant, `target` is the old database
+        or the new one, never absent. A swap cut short after its commit leaves
+        `target__replaced`, which `repair_interrupted_swap` removes.
+        """
+        retired = retired_name(target)
+        self.repair_interrupted_swap(target)
         self.sql_statements([
-            f"DROP DATABASE IF EXISTS {quote_identifier(retired)} WITH (FORCE)",
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{safe_database(target)}' AND pid <> pg_backend_pid()",
-            f"ALTER DATABASE {quote_identifier(target)} RENAME TO {quote_identifier(retired)}",
-            f"ALTER DATABASE {quote_identifier(replacement)} RENAME TO {quote_identifier(target)}",
-            f"DROP DATABASE {quote_identifier(retired)} WITH (FORCE)",
+            f"WHERE datname IN ('{safe_database(target)}', '{safe_database(replacement)}') "
+            "AND pid <> pg_backend_pid()",
+            f"BEGIN; ALTER DATABASE {quote_identifier(target)} RENAME TO {quote_identifier(retired)}; "
+            f"{fault_point('between-renames')}"
+            f"ALTER DATABASE {quote_identifier(replacement)} RENAME TO {quote_identifier(target)}; COMMIT",
         ])
+        self.sql("SELECT 1", database=target)
+        self.drop_database(retired)
+
+    def repair_interrupted_swap(self, target: str) -> str | None:
+        """Finish or undo a swap that was cut short; a sentence saying what was found and done, or None."""
+        retired = retired_name(target)
+        if self.runner.dry or not self.database_exists(retired):
+            return None
+        if self.database_exists(target):
+            self.sql("SELECT 1", database=target)
+            self.drop_database(retired)
+            return (f"found {retired} from an interrupted restore whose new {target} is in place: "
+                    f"dropped {retired}")
+        self.rename_database(retired, target)
+        return f"found {retired} and no {target} (an interrupted restore): renamed it back to {target}"
 
     @contextmanager
     def scratch_database(self, purpose: str, *, keep: bool = False) -> Iterator[str]:
@@ -218,3 +253,15 @@ class Backend(ABC):
         finally:
             if not keep:
                 self.drop_database(name)
+
+
+def retired_name(target: str) -> str:
+    """Where a swap keeps the old `target` until the new one answers."""
+    return f"{target}__replaced"[:63]
+
+
+def fault_point(name: str) -> str:
+    """SQL that fails right here when $MOLE_FAULT_AT names this point (tests inject faults so)."""
+    if os.environ.get(FAULT_VARIABLE) != name:
+        return ""
+    return f"DO $$ BEGIN RAISE EXCEPTION 'fault injected at {name}'; END $$; "

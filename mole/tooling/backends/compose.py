@@ -131,7 +131,7 @@ class ComposeBackend(Backend):
     def down(self) -> None:
         self.runner.run(self.compose("down"))
 
-    def ensure_ready(self) -> None:
+    def ensure_ready(self) -> list[str]:
         """The stack is the user's to start: say so rather than build images unasked.
 
         Then make sure the live database exists, as the other backends do.
@@ -141,8 +141,7 @@ class ComposeBackend(Backend):
                 f"the Compose stack ({self.compose_file.name}) is not running: "
                 "run `invoke up --backend compose`"
             )
-        if not self.runner.dry and not self.database_exists(self.database):
-            self.create_database(self.database)
+        return self.prepare_live_database()
 
     def describe(self) -> str:
         return f"compose ({' '.join(self.program)} -f {self.compose_file})"
