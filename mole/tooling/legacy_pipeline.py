@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 import shutil
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ from .lineage import LineageMatch
 from .lineage import leaf_migration
 from .lineage import match_lineage
 from .lineage import schema_lineage
+from .sequences import sequences_behind
+from .sequences import set_past_max
 from .settings import Settings
 from .verification import CheckResult
 from .verification import VerificationReport
@@ -70,6 +73,7 @@ class LegacyOutcome:
     verification: VerificationReport | None = None
     data: DataCheck | None = None
     started_from: str | None = None  # the migration an old Mole was recorded at
+    sequences_set: list[str] = field(default_factory=list)  # sequences moved past their column's max
 
 
 def input_stem(path: Path) -> str:
@@ -120,6 +124,9 @@ def run_legacy(
                 )
                 return outcome
             apply_custom(backend, loaded.database, custom, lineage, say)
+        behind = sequences_behind(backend, loaded.database)
+        set_past_max(backend, loaded.database, behind)
+        outcome.sequences_set = [item.describe() for item in behind]
         outcome.verification = verify_database(backend, settings, loaded.database)
         after = inventory_after(backend, loaded.database, outcome.verification.schema)
         outcome.data = check_data(before, after)
@@ -210,6 +217,7 @@ def write_bundle(
         "fingerprint": outcome.lineage.fingerprint,
         "started_from": outcome.started_from,
         "custom_migration": custom.label if custom else None,
+        "sequences_set_past_max": outcome.sequences_set,
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),
         "row_counts": row_counts,

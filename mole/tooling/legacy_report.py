@@ -54,6 +54,10 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
             f"No custom migration was needed: migrations up to {manifest['started_from']} were "
             "recorded as applied, and the later ones ran."
         )
+    if manifest.get("sequences_set_past_max"):
+        lines += ["", "Sequences set past their column's max (each `setval` to the max, so the next "
+                  "insert gets max + 1):", ""]
+        lines += [f"- {item}" for item in manifest["sequences_set_past_max"]]
     lines += ["", "## What was verified", ""]
     for name, check in verification["checks"].items():
         mark = "passed" if check["ok"] else "FAILED"

@@ -21,6 +21,7 @@ from .database_facts import schema_snapshot
 from .errors import DatabaseNotFound
 from .process import last_lines
 from .reference_schema import reference_snapshot
+from .sequences import sequences_behind
 from .settings import Settings
 
 
@@ -93,6 +94,15 @@ def check_schema_matches_reference(
     return check, differences
 
 
+def check_sequences_past_max(backend: Backend, database: str) -> CheckResult:
+    check = CheckResult(
+        "sequences_past_max", "every sequence and identity hands out values past its column's max"
+    )
+    if not backend.runner.dry:
+        check.problems.extend(item.describe() for item in sequences_behind(backend, database))
+    return check
+
+
 def verify_database(backend: Backend, settings: Settings, database: str) -> VerificationReport:
     if not backend.runner.dry and not backend.database_exists(database):
         raise DatabaseNotFound(f"database {database!r} does not exist: run `invoke migrate` first")
@@ -100,5 +110,6 @@ def verify_database(backend: Backend, settings: Settings, database: str) -> Veri
     state = migration_state(backend, database)
     live = schema_snapshot(backend, database)
     schema_check, differences = check_schema_matches_reference(backend, settings, live)
-    checks = [models_check, check_migrations_applied(state), schema_check]
+    checks = [models_check, check_migrations_applied(state), schema_check,
+              check_sequences_past_max(backend, database)]
     return VerificationReport(database, checks, differences, schema=live, migration_state=state)
