@@ -129,6 +129,7 @@ def verify(c, database=None, json=None, backend=None):
     chosen = backend_of(c, backend)
     report = verify_database(chosen, settings_of(c), database or chosen.database)
     if chosen.runner.dry:
+        print("dry run: the commands above were not run; nothing was checked.")
         return
     print_checks(report)
     if json:

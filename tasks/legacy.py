@@ -162,6 +162,7 @@ def legacy(
     bundle = outcome.bundle
     print(f"Bundle: {bundle.folder}")
     print(f"Report: {bundle.folder / 'REPORT.md'}")
+    print(f"Manifest sha256: {bundle.manifest_sha256} (keep it elsewhere to tell a forged bundle)")
     print(f"Look at it: invoke open --bundle {bundle.name}")
 
 
@@ -201,9 +202,20 @@ def bundle_check(c, name, backend=None):
     from tooling.bundle_check import check_bundle
 
     bundle = bundle_store_of(c).get(name)
-    report = check_bundle(backend_of(c, backend), settings_of(c), bundle)
-    print(f"ok   every file matches its sha256 ({len(bundle.manifest.get('files', {}))} files)")
-    print_checks(report)
-    if not report.ok:
-        raise Exit(f"bundle-check: {name} restores, but is not compliant", code=EXIT_NOT_COMPLIANT)
-    print(f"bundle-check: {name} is intact and compliant.")
+    chosen = backend_of(c, backend)
+    if chosen.runner.dry:
+        print(f"dry run: would check the sha256 of every file of {name} (manifest.json included), "
+              f"restore {bundle.migrated_dump.name} into a scratch database and verify it at "
+              f"{bundle.manifest.get('migration_head')}; nothing was checked.")
+        return
+    checked = check_bundle(chosen, settings_of(c), bundle)
+    files = len(bundle.manifest.get("files", {}))
+    print(f"ok   every file matches its sha256 ({files} files, and the manifest its own)")
+    print_checks(checked.report)
+    if not checked.ok:
+        raise Exit(f"bundle-check: {name} restores, but is not compliant at {checked.made_at}",
+                   code=EXIT_NOT_COMPLIANT)
+    print(f"bundle-check: {name} is intact and compliant at {checked.made_at}, the head it was made at.")
+    if checked.later:
+        print(f"Today's head is newer: {len(checked.later)} later migration(s) "
+              f"({', '.join(checked.later)}); `invoke open` and `restore --bundle` apply them.")

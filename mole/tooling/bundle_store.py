@@ -2,7 +2,10 @@
 
 A bundle is written into a hidden temporary folder next to its final place and
 renamed in one step when complete. `manifest.json` lists the sha256 of every
-other file, so a bundle can be checked at any time.
+other file, so a bundle can be checked at any time; `manifest.json.sha256`
+(the format of `sha256sum`) holds the manifest's own. That catches a manifest
+that was edited or damaged; it cannot stop someone who rewrites both files, so
+`invoke legacy` also prints the manifest's sha256 for the user to keep elsewhere.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .errors import ToolingError
 from .names import safe_name
 
 MANIFEST = "manifest.json"
+MANIFEST_SUM = "manifest.json.sha256"
 MIGRATED_DUMP = "migrated.dump"
 
 
@@ -34,7 +38,7 @@ def file_checksums(folder: Path) -> dict[str, str]:
     return {
         path.relative_to(folder).as_posix(): sha256_of(path)
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST
+        if path.is_file() and path.relative_to(folder).as_posix() not in (MANIFEST, MANIFEST_SUM)
     }
 
 
@@ -57,8 +61,24 @@ class Bundle:
             f"{path} changed" for path in recorded if path in actual and actual[path] != recorded[path]
         ]
         problems += [f"{path} was added" for path in actual if path not in recorded]
+        problems += self.manifest_problems()
         if problems:
             raise ChecksumMismatch(f"bundle {self.name} was altered: {'; '.join(problems)}")
+
+
+    def manifest_problems(self) -> list[str]:
+        """The manifest against its own checksum; bundles made before it had one declare none."""
+        if not self.manifest.get("manifest_checksum"):
+            return []
+        summed = self.folder / MANIFEST_SUM
+        if not summed.is_file():
+            return [f"{MANIFEST_SUM} is missing"]
+        recorded = summed.read_text().split(maxsplit=1)[0] if summed.read_text().strip() else ""
+        return [] if recorded == sha256_of(self.folder / MANIFEST) else [f"{MANIFEST} changed"]
+
+    @property
+    def manifest_sha256(self) -> str:
+        return sha256_of(self.folder / MANIFEST)
 
 
 class BundleStore:
@@ -112,7 +132,9 @@ class BundleStore:
         try:
             yield partial
             manifest["files"] = file_checksums(partial)
+            manifest["manifest_checksum"] = MANIFEST_SUM
             (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            (partial / MANIFEST_SUM).write_text(f"{sha256_of(partial / MANIFEST)}  {MANIFEST}\n")
             if final.exists():
                 raise BundleExists(f"bundle {name!r} appeared while this one was written; nothing replaced")
             os.rename(partial, final)

@@ -11,6 +11,8 @@ import os
 from typing import Any
 from typing import Callable
 
+from dbtools.fingerprint import APP_TABLE_PREFIX
+
 from .backends import Backend
 from .database_facts import schema_snapshot
 from .settings import Settings
@@ -39,6 +41,15 @@ def cached_by_migrations(settings: Settings, kind: str, build: Callable[[], Any]
         partial.write_text(json.dumps(value, sort_keys=True))
         partial.replace(cached)
     return value
+
+
+def snapshot_at(reference: dict[str, Any], step_tables: dict[str, Any]) -> dict[str, Any]:
+    """Today's reference with Mole's own tables as they were at a lineage step: the schema a
+    database migrated to that step has (Django's tables follow the pinned Django, not the step)."""
+    tables = {
+        name: table for name, table in reference["tables"].items() if not name.startswith(APP_TABLE_PREFIX)
+    }
+    return {**reference, "tables": {**tables, **step_tables}}
 
 
 def reference_snapshot(backend: Backend, settings: Settings) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .database_facts import schema_snapshot
 from .errors import DatabaseNotFound
 from .process import last_lines
 from .reference_schema import reference_snapshot
+from .reference_schema import snapshot_at
 from .sequences import sequences_behind
 from .settings import Settings
 
@@ -77,19 +78,27 @@ def check_models_match_migrations(backend: Backend, database: str) -> CheckResul
     return check
 
 
-def check_migrations_applied(state: dict[str, Any]) -> CheckResult:
+def check_migrations_applied(state: dict[str, Any], later: tuple[str, ...] = ()) -> CheckResult:
+    """Nothing unapplied but the migrations `later` than the head a database was made at."""
     check = CheckResult("migrations_applied", "no migration is left unapplied")
+    if later:
+        check.summary = "no migration is left unapplied up to the head it was made at"
     for name in state.get("unapplied", []):
-        check.problems.append(f"migration not applied: {name}")
+        if name not in later:
+            check.problems.append(f"migration not applied: {name}")
     return check
 
 
 def check_schema_matches_reference(
-    backend: Backend, settings: Settings, live: dict[str, Any]
+    backend: Backend, settings: Settings, live: dict[str, Any], at: HistoryPoint | None = None
 ) -> tuple[CheckResult, list[Difference]]:
     reference = reference_snapshot(backend, settings)
+    summary = "live schema equals the reference schema"
+    if at is not None:
+        reference = snapshot_at(reference, at.tables)
+        summary = f"schema equals the reference schema at {at.migration}"
     differences = compare(reference, live) if not backend.runner.dry else []
-    check = CheckResult("schema_matches_reference", "live schema equals the reference schema")
+    check = CheckResult("schema_matches_reference", summary)
     check.problems.extend(difference.describe() for difference in differences)
     return check, differences
 
@@ -103,13 +112,26 @@ def check_sequences_past_max(backend: Backend, database: str) -> CheckResult:
     return check
 
 
-def verify_database(backend: Backend, settings: Settings, database: str) -> VerificationReport:
+@dataclass(frozen=True)
+class HistoryPoint:
+    """An older head a database was made at: its migration, Mole's tables then, and the
+    migrations today's history has after it (all from the lineage)."""
+
+    migration: str
+    tables: dict[str, Any]
+    later: tuple[str, ...]
+
+
+def verify_database(
+    backend: Backend, settings: Settings, database: str, *, at: HistoryPoint | None = None
+) -> VerificationReport:
+    """Check `database` against today's head, or against the older head `at` it was made at."""
     if not backend.runner.dry and not backend.database_exists(database):
         raise DatabaseNotFound(f"database {database!r} does not exist: run `invoke migrate` first")
     models_check = check_models_match_migrations(backend, database)
     state = migration_state(backend, database)
     live = schema_snapshot(backend, database)
-    schema_check, differences = check_schema_matches_reference(backend, settings, live)
-    checks = [models_check, check_migrations_applied(state), schema_check,
+    schema_check, differences = check_schema_matches_reference(backend, settings, live, at)
+    checks = [models_check, check_migrations_applied(state, at.later if at else ()), schema_check,
               check_sequences_past_max(backend, database)]
     return VerificationReport(database, checks, differences, schema=live, migration_state=state)
