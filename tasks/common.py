@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -64,6 +65,7 @@ def reports_errors(body):
     def task_body(*args, **kwargs):
         from tooling.errors import ToolingError
 
+        interrupt_on_termination()
         try:
             return body(*args, **kwargs)
         except ToolingError as error:
@@ -72,6 +74,17 @@ def reports_errors(body):
             raise Exit("interrupted", code=130) from None
 
     return task_body
+
+
+def interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP stop a task as Ctrl-C does, so that its clean-up runs (scratch
+    databases, the load role, partial files)."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, interrupt)
 
 
 def terminal_progress(what: str):

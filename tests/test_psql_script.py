@@ -97,6 +97,13 @@ def test_a_letter_ending_an_identifier_is_no_string_prefix():
     assert bodies(b"SELECT abcE'x\\';\nSELECT E'y\\';';\n") == [b"SELECT abcE'x\\';", b"SELECT E'y\\';';"]
 
 
+def test_a_literal_continued_on_the_next_line_keeps_its_escapes():
+    script = b"SELECT E'a'\n  -- a comment\n'b\\'; GRANT ALL ON t TO u; --';\nSELECT 2;\n"
+    assert bodies(script) == [script.split(b"\nSELECT 2")[0], b"SELECT 2;"]
+    separate = b"SELECT E'a' 'b\\';\n"  # no line break: not a continuation (a syntax error for the server)
+    assert bodies(separate) == [b"SELECT E'a' 'b\\';"]
+
+
 def test_a_cast_is_not_a_variable():
     assert bodies(b"SELECT '1'::int, a[1:2];\n") == [b"SELECT '1'::int, a[1:2];"]
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import INVOKE
 from conftest import copy_project
 from conftest import drop_live_database
 from test_legacy_examples import EXAMPLES
@@ -218,19 +221,43 @@ def test_a_meta_command_in_a_comment_or_literal_is_text(guarded, tmp_path):
         (b"CREATE DATABASE one;\nCREATE DATABASE two;\n", "a second CREATE DATABASE"),
         (b"SELECT pg_catalog.pg_read_file('/etc/hostname');\n", "denied for function pg_read_file"),
         (b"SELECT pg_catalog.lo_import('/etc/hostname');\n", "denied for function lo_import"),
-        (b"DO $$ BEGIN EXECUTE 'CREATE ROLE planted SUPERUSER'; END $$;\n", "denied to create role"),
+        (b"DO $$ BEGIN EXECUTE 'CREATE ROLE planted SUPERUSER'; END $$;\n", "DO block"),
+        (b"CREATE FUNCTION public.f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE "
+         b"'CREATE ROLE planted SUPERUSER'; END $$;\nSELECT public.f();\n", "denied to create role"),
         (b"SET session_replication_role = replica;\n", "permission denied to set parameter"),
         (b"CREATE EXTENSION IF NOT EXISTS dblink WITH SCHEMA public;\n", "a Mole database does not use"),
         (b"CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;\n", "postgis, which this server"),
     ],
     ids=["copy-program", "copy-file", "alter-system", "create-role", "grant-role", "two-databases",
-         "read-file", "lo-import", "do-create-role", "superuser-setting", "dblink", "missing-extension"],
+         "read-file", "lo-import", "do-create-role", "function-create-role", "superuser-setting", "dblink",
+         "missing-extension"],
 )
 def test_what_acts_on_the_server_is_refused_or_denied(guarded, tmp_path, extra, message):
     marker = tmp_path / "marker"
     source = dump_with(tmp_path, "server.sql", extra.replace(b"{marker}", str(marker).encode()))
     assert message in refusal(guarded, source)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (b"CREATE FUNCTION public.flip() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SET standard_' "
+         b"|| 'conforming_strings = off'; END $$;\nSELECT public.flip();\n",
+         "lost track of the session settings"),
+        (b"UPDATE pg_catalog.pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';\n",
+         "writes to a system catalog"),
+        (b"SAVEPOINT s;\nSET standard_conforming_strings = off;\nROLLBACK TO SAVEPOINT s;\n", "a savepoint"),
+    ],
+    ids=["function-sets", "pg-settings", "savepoint"],
+)
+def test_settings_changed_behind_the_readers_back_stop_the_load(guarded, tmp_path, extra, message):
+    assert message in refusal(guarded, dump_with(tmp_path, "desync.sql", extra))
+
+
+def test_a_nul_byte_is_refused(guarded, tmp_path):
+    source = dump_with(tmp_path, "nul.sql", b"SELECT 'a\x00';\n", after=LAST_STATEMENT)
+    assert "holds a NUL byte" in refusal(guarded, source)
 
 
 @pytest.mark.parametrize(
@@ -241,9 +268,17 @@ def test_what_acts_on_the_server_is_refused_or_denied(guarded, tmp_path, extra, 
          b"REVOKE ALL ON public.auth_group FROM PUBLIC;\nRETURN NEW;\nEND $$;\n",
          "function public.planted()"),
         (b"ALTER TABLE public.auth_group ALTER COLUMN name SET DEFAULT "
-         b"(pg_catalog.lo_export(0, '/tmp/planted'))::text;\n", "a use of lo_export(oid,text)"),
+         b"(pg_catalog.lo_export(0, '/tmp/planted'))::text;\n", "a call of lo_export(oid,text)"),
+        (b"ALTER TABLE public.django_migrations ADD CONSTRAINT planted CHECK (pg_catalog.ts_rewrite("
+         b"'a'::tsquery, 'select ''a''::tsquery, ''b''::tsquery from (select pg_catalog.lo_export(0, "
+         b"''/tmp/planted'')) x') IS NOT NULL) NOT VALID;\n", "a call of ts_rewrite(tsquery,text)"),
+        (b"ALTER TABLE public.auth_group ALTER COLUMN name SET DEFAULT "
+         b"pg_catalog.query_to_xml('select 1', false, false, '')::text;\n", "a call of query_to_xml("),
+        (b"CREATE SCHEMA postgres;\nCREATE TABLE postgres.django_migrations (id int);\n", "schema postgres"),
+        (b"DO $$BEGIN EXECUTE 'CREATE EXTENSION tablefunc SCHEMA public'; END$$;\n", "DO block"),
     ],
-    ids=["function", "superuser-default"],
+    ids=["function", "superuser-default", "ts-rewrite-check", "query-to-xml-default", "user-schema",
+         "do-extension"],
 )
 def test_code_a_dump_brings_is_refused_before_the_tooling_runs_it(guarded, tmp_path, extra, found):
     source = dump_with(tmp_path, "code.sql", extra, after=LAST_STATEMENT)
@@ -273,7 +308,7 @@ def test_a_function_body_reaches_the_server_byte_for_byte(guarded, tmp_path):
     extra = b"CREATE FUNCTION public.kept() RETURNS text LANGUAGE plpgsql AS $body$" + body + b"$body$;\n"
     source = dump_with(tmp_path, "function.sql", extra, after=LAST_STATEMENT)
     with backend_of(guarded).scratch_database("test") as scratch:
-        with pytest.raises(UnsafeDump, match="brings code"):
+        with pytest.raises(UnsafeDump, match="brings what would later run"):
             load_dump(backend_of(guarded), detect(source), scratch)
         [[stored]] = guarded.sql("SELECT prosrc FROM pg_proc WHERE proname = 'kept'", scratch)
     assert stored.encode() == body
@@ -337,6 +372,19 @@ COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language';
 """
 
 
+@pytest.mark.parametrize("name", ["MoleExp", "mole-exp é"])
+def test_a_create_dump_of_a_database_whose_name_needs_quoting_loads(guarded, tmp_path, name):
+    settings = f"ALTER ROLE carol IN DATABASE \"{name}\" SET work_mem = '9MB'"
+    source_database(guarded, name, ["CREATE ROLE carol", settings])
+    try:
+        dump = pg_dump(guarded, name, tmp_path / "created.sql", "--create")
+    finally:
+        drop_database(guarded, name)
+        guarded.server.sql("postgres", "DROP ROLE carol")
+    with loaded(guarded, dump) as scratch:
+        assert guarded.sql("SELECT count(*) FROM data_collection_note", scratch) == [(2,)]
+
+
 def test_a_clean_dump_of_postgresql_10_and_older_loads(guarded, tmp_path):
     source = dump_with(tmp_path, "pg10_clean.sql", PG10_CLEAN)
     guarded.invoke("legacy", "--db", str(source), "--name", "pg10", check=True)
@@ -392,6 +440,17 @@ def test_the_real_encoding_named_by_the_user_is_converted_and_reported(guarded, 
     guarded.invoke("bundle-check", "--name", "latin", check=True)
 
 
+def test_a_source_encoding_for_a_dump_that_declares_utf8_is_refused(guarded):
+    assert "--source-encoding is for dumps that say SQL_ASCII" in refusal_with(guarded, BASE, "LATIN1")
+
+
+def refusal_with(project, source: Path, encoding: str) -> str:
+    with pytest.raises(ToolingError) as refused:
+        with loaded(project, source, source_encoding=encoding):
+            pass
+    return str(refused.value)
+
+
 def test_an_unknown_source_encoding_is_refused(guarded, tmp_path):
     result = guarded.invoke("legacy", "--db", str(BASE), "--source-encoding", "klingon")
     assert_refused_in_one_line(guarded, result, "not an encoding PostgreSQL knows")
@@ -428,3 +487,18 @@ def test_a_dump_from_a_newer_pg_dump_is_refused_whatever_its_version_string(guar
 )
 def test_every_version_form_has_its_major_release(version, major):
     assert major_release(version) == major
+
+
+def test_sigterm_during_a_load_leaves_no_role_and_no_scratch_database(guarded, tmp_path):
+    source = dump_with(tmp_path, "slow.sql", b"SELECT pg_catalog.pg_sleep(120);\n")
+    running = subprocess.Popen([INVOKE, "legacy", "--db", str(source)], cwd=guarded.root, env=guarded.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not guarded.sql("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' "
+                          "AND usename LIKE 'mole\\_load\\_%'", "postgres"):
+        assert time.monotonic() < deadline and running.poll() is None, running.communicate()
+        time.sleep(0.2)
+    running.send_signal(signal.SIGTERM)
+    out, err = running.communicate(timeout=60)
+    assert running.returncode == 130, out + err
+    assert err.strip() == "interrupted"

@@ -21,6 +21,7 @@ fails to load leaves an empty database, never half of one.
 from __future__ import annotations
 
 import gzip
+import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,14 +37,18 @@ from .dump_code import refuse_dump_code
 from .dump_policy import ALLOWED_EXTENSIONS
 from .dump_policy import BUILT_IN_SCHEMAS
 from .dump_policy import KEEP
+from .dump_policy import SKIP
 from .dump_policy import DumpPolicy
 from .dump_policy import ExtensionRequest
+from .dump_policy import canonical_name
 from .dump_policy import extension_request
 from .dump_policy import parsed
 from .dump_policy import setting_value
+from .errors import CommandFailed
 from .errors import DumpTooNew
 from .errors import MissingExtension
 from .errors import NotADump
+from .errors import ToolingError
 from .errors import UnsafeDump
 from .legacy_input import CUSTOM
 from .legacy_input import GZIP_SQL
@@ -65,6 +70,7 @@ from .text_encoding import checked
 from .versions import major_release
 
 CHUNK_BYTES = 1 << 20
+LOST_TRACK = "mole-loader lost track of the session settings"
 HEAD_LINES = 40
 PG_RESTORE_SCRIPT = ["--no-owner", "--no-privileges", "--file=-"]
 
@@ -123,8 +129,9 @@ def load_dump(
             source_encoding=encoding,
         )
         with script_lines(backend, legacy, progress=progress) as lines:
-            run_script(backend, database, role, script_chunks(lines, policy, legacy))
-    refuse_dump_code(backend, database, legacy.path.name)
+            run_script(backend, database, role, script_chunks(lines, policy, legacy), legacy.path.name)
+    refuse_dump_code(backend, database, legacy.path.name,
+                     extensions=tuple(request.name for request in wanted), schemas=created_schemas)
     return LoadReport(dict(policy.skipped), encoding, tuple(request.name for request in wanted),
                       head.dumped_by or legacy.dumped_by)
 
@@ -256,9 +263,8 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
     """
     source = legacy.path.name
     reader = ScriptReader(lines, source)
-    pending = [f"\\restrict {secrets.token_hex(16)}\n".encode()]
-    if policy.source_encoding:
-        pending.append(f"SET client_encoding = '{policy.source_encoding}';\n".encode())
+    pending = [f"\\restrict {secrets.token_hex(16)}\n".encode(),
+               f"SET client_encoding = '{policy.source_encoding or 'UTF8'}';\n".encode()]
     size = 0
     for piece in reader:
         if piece.kind == COPY_DATA:
@@ -266,15 +272,18 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
                 check_copy_line(piece.text, policy.copy_target, piece.line, source)
             text = piece.text
         elif piece.kind == COPY_END:
-            text = piece.text
+            text = piece.text + settings_assertion(policy, piece.line)
         else:
             decision = policy.decide(piece)
             reader.standard_conforming_strings = policy.standard_conforming_strings
-            if decision.action == KEEP and isinstance(decision.node, ast.CopyStmt):
+            copying = decision.action == KEEP and isinstance(decision.node, ast.CopyStmt)
+            if copying:
                 reader.expect_copy_data()
             if decision.action == KEEP and checked(policy.client_encoding):
                 check_statement(piece, source)
             text = decision.output(piece)
+            if decision.action != SKIP and not copying:  # after COPY, psql reads data lines next
+                text += settings_assertion(policy, piece.line)
         pending.append(text)
         size += len(text)
         if size >= CHUNK_BYTES:
@@ -285,11 +294,48 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
     yield b"".join(pending)
 
 
-def run_script(backend: Backend, database: str, role: LoadRole, chunks: Iterator[bytes]) -> None:
-    backend.client(
-        "psql",
-        ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", f"--dbname={database}"],
-        stdin_chunks=chunks,
-        capture=True,
-        role=role,
-    )
+def settings_assertion(policy: DumpPolicy, line: int) -> bytes:
+    """A statement that fails unless the session's settings are what the reader believes: a dump
+    that changed standard_conforming_strings or client_encoding some other way (a function, a
+    savepoint rolled back) is stopped before psql reads another statement of it differently.
+    Its text has no backslash, quote doubling or non-ASCII byte, so psql reads it the same either way;
+    its failure is current_setting() of a setting named by the message (a stable function, so the
+    planner does not run it ahead of the test, as it would an immutable one).
+    """
+    expected_strings = "on" if policy.standard_conforming_strings else "off"
+    expected_encoding = encoding_key(policy.client_encoding or "UTF8")
+    return (
+        "SELECT CASE WHEN pg_catalog.current_setting('standard_conforming_strings') = "
+        f"'{expected_strings}' AND pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.current_setting("
+        f"'client_encoding'), '[^A-Za-z0-9]', '', 'g')) = '{expected_encoding}' THEN NULL ELSE "
+        f"pg_catalog.current_setting('{LOST_TRACK} after line {line}') END;\n"
+    ).encode()
+
+
+def encoding_key(name: str) -> str:
+    """The name the server reports for an encoding, with its punctuation removed."""
+    try:
+        return canonical_encoding(name)
+    except ToolingError:
+        return canonical_name(name)
+
+
+def run_script(
+    backend: Backend, database: str, role: LoadRole, chunks: Iterator[bytes], source: str
+) -> None:
+    try:
+        backend.client(
+            "psql",
+            # Query results (the assertions' NULLs) are not wanted: only errors, on stderr.
+            ["-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+             f"--dbname={database}"],
+            stdin_chunks=chunks,
+            capture=True,
+            role=role,
+        )
+    except CommandFailed as error:
+        if LOST_TRACK in error.detail:
+            found = re.search(rf"{LOST_TRACK} after line \d+", error.detail)
+            raise UnsafeDump(f"{source}: {found.group() if found else LOST_TRACK} (it changed "
+                             "standard_conforming_strings or client_encoding other than by SET)") from error
+        raise

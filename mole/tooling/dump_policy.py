@@ -52,6 +52,15 @@ SERVER_LEVEL = {
     ast.DiscardStmt: "DISCARD", ast.AlterEventTrigStmt: "ALTER EVENT TRIGGER",
     ast.CreateEventTrigStmt: "CREATE EVENT TRIGGER",
 }
+# What pg_dump never writes and the loader could not follow (a DO block may SET anything;
+# a ROLLBACK TO SAVEPOINT undoes a SET; the load is one transaction).
+NOT_FROM_PG_DUMP = {ast.DoStmt: "a DO block", ast.TransactionStmt: "a savepoint or rollback"}
+# BEGIN and COMMIT themselves are left out: the whole load is already one transaction.
+OUTER_TRANSACTION = frozenset({
+    enums.TransactionStmtKind.TRANS_STMT_BEGIN,
+    enums.TransactionStmtKind.TRANS_STMT_START,
+    enums.TransactionStmtKind.TRANS_STMT_COMMIT,
+})
 # The source server's database: pg_dump --create writes it; the scratch database stands in.
 SOURCE_DATABASE = (ast.CreatedbStmt, ast.AlterDatabaseStmt, ast.AlterDatabaseSetStmt,
                    ast.AlterDatabaseRefreshCollStmt, ast.DropdbStmt)
@@ -115,6 +124,10 @@ class DumpPolicy:
     in_preamble: bool = True
     skipped: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The loader starts every script with SET client_encoding to this.
+        self.client_encoding = self.source_encoding or "UTF8"
+
     def refuse(self, piece: Piece, what: str) -> UnsafeDump:
         return UnsafeDump(f"{self.source} line {piece.line}: {what}", line=piece.line)
 
@@ -130,9 +143,12 @@ class DumpPolicy:
 
     def meta_command(self, piece: Piece) -> Decision:
         words = piece.body[1:].split()
-        name = words[0].decode(errors="replace") if words else ""
+        name = words[0].decode("latin-1")  # as the parser read the CREATE DATABASE if words else ""
         if name in RESTRICT_COMMANDS:
             return Decision(SKIP, "psql \\restrict lines")
+        if name == "encoding" and self.database:
+            # pg_dump --create sets it around its \connect; not sent, so psql's encoding stays.
+            return Decision(SKIP, "the source server's database")
         if name in CONNECT_COMMANDS and self.database and connect_target(words[1:]) == self.database:
             return Decision(SKIP, "the source server's database")
         if name in CONNECT_COMMANDS:
@@ -152,11 +168,22 @@ class DumpPolicy:
         if not isinstance(node, PREAMBLE) and not self.clean_step(node):
             self.in_preamble = False
         kind = type(node)
-        if kind in SERVER_LEVEL:
+        if isinstance(node, ast.TransactionStmt) and node.kind in OUTER_TRANSACTION:
+            return Decision(SKIP, "BEGIN and COMMIT (pg_restore writes them around large objects)")
+        if kind in NOT_FROM_PG_DUMP:
+            raise self.refuse(piece, f"{NOT_FROM_PG_DUMP[kind]}: pg_dump writes none, and what it would "
+                                     "do cannot be checked")
+        if kind in SERVER_LEVEL and not (kind is ast.AlterRoleSetStmt and self.database
+                                         and node.database == self.database):
             raise self.refuse(piece, f"{SERVER_LEVEL[kind]} acts on the server, not on one database "
                                      "(a pg_dump of one database holds none; pg_dumpall output is refused)")
         if isinstance(node, ast.VariableSetStmt):
             return self.setting(piece, node)
+        if isinstance(node, ast.AlterRoleSetStmt) and self.database and node.database == self.database:
+            return Decision(SKIP, "the source server's database")
+        if writes_catalog(node):
+            raise self.refuse(piece, "writes to a system catalog (pg_settings changes settings behind "
+                                     "the loader's back)")
         if followed_setting_changed(piece.body):
             raise self.refuse(piece, "changes standard_conforming_strings or client_encoding other than by "
                                      "SET, which the loader could not follow")
@@ -207,6 +234,9 @@ class DumpPolicy:
             if node.kind != enums.VariableSetKind.VAR_SET_VALUE or value is None:
                 raise self.refuse(piece, "client_encoding is set in a way the loader cannot follow")
             if self.source_encoding:
+                if canonical_name(value) != "SQLASCII":
+                    raise self.refuse(piece, f"the dump says its text is {value}: --source-encoding is for "
+                                             "dumps that say SQL_ASCII (whose real encoding is unknown)")
                 self.client_encoding = self.source_encoding
                 return Decision(REPLACE, "client_encoding replaced by --source-encoding",
                                 f"SET client_encoding = '{self.source_encoding}';".encode())
@@ -257,14 +287,28 @@ def parsed(body: bytes) -> ast.Node | None:
     return statements[0].stmt
 
 
+def canonical_name(encoding: str) -> str:
+    """An encoding name as PostgreSQL compares them: letters and digits, upper case."""
+    return re.sub(r"[^A-Za-z0-9]", "", encoding).upper()
+
+
 def connect_target(words: list[bytes]) -> str | None:
     """The database of pg_dump's `\\connect NAME` or `\\connect -reuse-previous=on "dbname='NAME'"`."""
     if not words:
         return None
     if words[0] != b"-reuse-previous=on":
-        return words[0].decode(errors="replace")
+        name = words[0].decode("latin-1")  # as the parser read the CREATE DATABASE
+        return name[1:-1].replace('""', '"') if name.startswith('"') and name.endswith('"') else name
     found = CONNINFO_DBNAME.search(b" ".join(words[1:]))
-    return UNESCAPE.sub(rb"\1", found.group(1)).decode(errors="replace") if found else None
+    return UNESCAPE.sub(rb"\1", found.group(1)).decode("latin-1") if found else None
+
+
+def writes_catalog(node: ast.Node) -> bool:
+    """An INSERT, UPDATE or DELETE whose target is in pg_catalog (`UPDATE pg_settings` sets a setting)."""
+    relation = getattr(node, "relation", None)
+    if not isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) or relation is None:
+        return False
+    return relation.schemaname == "pg_catalog" or relation.relname.startswith("pg_")
 
 
 def setting_value(node: ast.VariableSetStmt) -> str | None:

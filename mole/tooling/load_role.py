@@ -60,6 +60,8 @@ def retire(backend: Backend, database: str, role: str) -> None:
     """
     name = quote_identifier(database)
     backend.sql_statements([
+        # A load cut short may still be running on the server: end it, or it holds its locks.
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'",
         f"ALTER DATABASE {name} OWNER TO CURRENT_USER",
         f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1 IS_TEMPLATE false",
         f"ALTER DATABASE {name} RESET ALL",
