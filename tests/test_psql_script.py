@@ -97,11 +97,13 @@ def test_a_letter_ending_an_identifier_is_no_string_prefix():
     assert bodies(b"SELECT abcE'x\\';\nSELECT E'y\\';';\n") == [b"SELECT abcE'x\\';", b"SELECT E'y\\';';"]
 
 
-def test_a_literal_continued_on_the_next_line_keeps_its_escapes():
-    script = b"SELECT E'a'\n  -- a comment\n'b\\'; GRANT ALL ON t TO u; --';\nSELECT 2;\n"
-    assert bodies(script) == [script.split(b"\nSELECT 2")[0], b"SELECT 2;"]
-    separate = b"SELECT E'a' 'b\\';\n"  # no line break: not a continuation (a syntax error for the server)
-    assert bodies(separate) == [b"SELECT E'a' 'b\\';"]
+def test_a_literal_on_the_next_line_is_a_new_one_for_psql():
+    """The server would read `'b\\'` as the continuation of `E'a'` (escapes and all); psql, which
+    decides what is a meta-command, reads it as a new plain literal. The reader follows psql."""
+    script = b"SELECT E'a'\n'b\\'; \\! touch /tmp/x\n--';\n"
+    found = pieces(script)
+    assert [(piece.kind, piece.body) for piece in found[:2]] == [
+        (STATEMENT, b"SELECT E'a'\n'b\\';"), (META_COMMAND, b"\\! touch /tmp/x")]
 
 
 def test_a_cast_is_not_a_variable():

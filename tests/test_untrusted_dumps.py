@@ -248,8 +248,14 @@ def test_what_acts_on_the_server_is_refused_or_denied(guarded, tmp_path, extra, 
         (b"UPDATE pg_catalog.pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';\n",
          "writes to a system catalog"),
         (b"SAVEPOINT s;\nSET standard_conforming_strings = off;\nROLLBACK TO SAVEPOINT s;\n", "a savepoint"),
+        (b"CREATE FUNCTION public.always(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;\n"
+         b"CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.always);\n"
+         b"SET search_path = public, pg_catalog;\n"
+         b"CREATE FUNCTION public.flip() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+         b"SET standard_conforming_strings = off; END $$;\nSELECT public.flip();\n",
+         "lost track of the session settings"),
     ],
-    ids=["function-sets", "pg-settings", "savepoint"],
+    ids=["function-sets", "pg-settings", "savepoint", "own-equals-operator"],
 )
 def test_settings_changed_behind_the_readers_back_stop_the_load(guarded, tmp_path, extra, message):
     assert message in refusal(guarded, dump_with(tmp_path, "desync.sql", extra))
@@ -285,6 +291,11 @@ def test_code_a_dump_brings_is_refused_before_the_tooling_runs_it(guarded, tmp_p
     result = guarded.invoke("legacy", "--db", str(source))
     assert_refused_in_one_line(guarded, result, found)
     assert not Path("/tmp/planted").exists()
+
+
+def test_an_extension_in_a_schema_named_after_a_role_is_refused(guarded, tmp_path):
+    extra = b"CREATE SCHEMA postgres;\nCREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA postgres;\n"
+    assert "schema postgres, named after a role" in refusal(guarded, dump_with(tmp_path, "trgm.sql", extra))
 
 
 def test_code_in_a_custom_format_dump_is_refused_too(guarded, tmp_path):

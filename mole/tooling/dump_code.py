@@ -92,6 +92,10 @@ SELECT 'schema ' || quote_ident(n.nspname) FROM pg_namespace n
 WHERE n.oid IN (SELECT oid FROM user_namespaces) AND n.nspname NOT IN (%(schemas)s)
   AND (n.tableoid, n.oid) NOT IN (SELECT * FROM extension_members)
 UNION ALL
+-- A schema named after a role comes first in that role's search path ("$user"), whoever made it.
+SELECT 'schema ' || quote_ident(n.nspname) || ', named after a role' FROM pg_namespace n
+WHERE n.nspname IN (SELECT rolname FROM pg_roles)
+UNION ALL
 SELECT 'extension ' || quote_ident(e.extname) FROM pg_extension e WHERE e.extname NOT IN (%(extensions)s)
 ORDER BY 1
 LIMIT 3

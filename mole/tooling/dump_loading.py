@@ -304,10 +304,12 @@ def settings_assertion(policy: DumpPolicy, line: int) -> bytes:
     """
     expected_strings = "on" if policy.standard_conforming_strings else "off"
     expected_encoding = encoding_key(policy.client_encoding or "UTF8")
+    # Every name is qualified, the operator too: a dump may put its own `=` first in the search path.
     return (
-        "SELECT CASE WHEN pg_catalog.current_setting('standard_conforming_strings') = "
+        "SELECT CASE WHEN pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) "
         f"'{expected_strings}' AND pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.current_setting("
-        f"'client_encoding'), '[^A-Za-z0-9]', '', 'g')) = '{expected_encoding}' THEN NULL ELSE "
+        f"'client_encoding'), '[^A-Za-z0-9]', '', 'g')) OPERATOR(pg_catalog.=) '{expected_encoding}' "
+        "THEN NULL ELSE "
         f"pg_catalog.current_setting('{LOST_TRACK} after line {line}') END;\n"
     ).encode()
 

@@ -135,10 +135,15 @@ class ProcessRunner:
                 return Completed(127, "", f"{argv[0]} not found")
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
         with process:
-            if stdin_chunks is None:
-                out_bytes, err_bytes = process.communicate()
-            else:
-                out_bytes, err_bytes = feed(process, stdin_chunks)
+            try:
+                if stdin_chunks is None:
+                    out_bytes, err_bytes = process.communicate()
+                else:
+                    out_bytes, err_bytes = feed(process, stdin_chunks)
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM): end the child too, or leaving the `with` waits for it.
+                process.kill()
+                raise
         stderr = err_bytes.decode(errors="replace")
         captured = out_bytes.decode(errors="replace") if capture and out_bytes else ""
         if stderr and not capture and process.returncode == 0:

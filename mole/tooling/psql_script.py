@@ -51,8 +51,6 @@ STANDARD_STRING_END = re.compile(rb"(?:[^']|'')*'(?!')", re.DOTALL)
 ESCAPE_STRING_END = re.compile(rb"(?:[^'\\]|\\.|'')*'(?!')", re.DOTALL)
 IDENTIFIER_END = re.compile(rb'(?:[^"]|"")*"(?!")', re.DOTALL)
 COMMENT_MARK = re.compile(rb"/\*|\*/")
-# What may separate the parts of one literal: white space holding a line break, and `--` comments.
-CONTINUATION = re.compile(rb"[ \t\f\r]*(?:--[^\n]*)?\n(?:[ \t\n\r\f]|--[^\n]*\n)*\Z")
 META_NAME = re.compile(rb"\\([A-Za-z]+|[^A-Za-z\s]?)")
 COPY_TERMINATOR = (b"\\.\n", b"\\.\r\n", b"\\.")
 
@@ -148,7 +146,6 @@ class ScriptReader:
         self._begin_depth = 0
         self._routine = False  # CREATE [OR REPLACE] FUNCTION|PROCEDURE: BEGIN ATOMIC may follow
         self._escaped: list[int] = []  # offsets of plain literals read with backslash escapes
-        self._last_string: tuple[int, bool] | None = None  # where the last literal ended, its mode
 
     def _piece(self, kind: str, end: int) -> Piece:
         return Piece(kind, bytes(self._text), self._body_line, self._body_start, end, tuple(self._escaped))
@@ -186,10 +183,11 @@ class ScriptReader:
         byte = line[position]
         after = position + len(token)
         if byte == ord("'"):
-            continued = self._continued_escapes(line, position)
-            escapes = self._backslash_escapes(line, position) if continued is None else continued
+            # Each quote starts a literal of its own prefix's kind, even one that the server would
+            # read as the continuation of the literal before (`E'a'` NEWLINE `'b\'`): psql does.
+            escapes = self._backslash_escapes(line, position)
             self._state = ("string", escapes)
-            if escapes and continued is None and not self._prefixed(line, position):
+            if escapes and not self._prefixed(line, position):
                 self._escaped.append(len(self._text) + position)
         elif byte == ord('"'):
             self._state = ("identifier",)
@@ -222,20 +220,6 @@ class ScriptReader:
                 "which psql would replace with a value of its own"
             )
         return position + 1
-
-    def _continued_escapes(self, line: bytes, quote: int) -> bool | None:
-        """A literal continued after a line break (`'a'` NEWLINE `'b'`, §4.1.2.2) keeps the first
-        part's kind; the mode of that first part, or None when this quote starts a new literal."""
-        if self._last_string is None:
-            return None
-        end, escapes = self._last_string
-        here = len(self._text) + quote
-        between = bytes(self._text[end:]) + line[:quote] if end <= len(self._text) else b""
-        if end > len(self._text):
-            between = line[end - len(self._text):quote]
-        if len(between) != here - end or not CONTINUATION.match(between):
-            return None
-        return escapes
 
     def _backslash_escapes(self, line: bytes, quote: int) -> bool:
         """Whether the literal opening at `quote` reads backslashes as escapes: E'' always,
@@ -285,8 +269,6 @@ class ScriptReader:
             end = found.end() if found else None
         if end is None:
             return len(line)
-        if kind == "string":
-            self._last_string = (len(self._text) + end, self._state[1])
         self._state = ("normal",)
         return end
 
