@@ -13,14 +13,11 @@ from typing import Any
 
 from .backends import Backend
 from .names import quote_sql_identifier as quote_identifier
+from .names import sql_literal
 
 # Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
 SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
 ROWS_KEY = "'#rows'"
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def row_key(table: dict[str, Any]) -> str:

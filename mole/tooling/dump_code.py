@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .backends import Backend
 from .errors import UnsafeDump
-from .sequences import sql_literal
+from .names import sql_literal
 
 # Volatile built-ins an expression may call: they return a value and touch nothing else.
 SAFE_VOLATILE = ("nextval", "gen_random_uuid", "random", "clock_timestamp", "timeofday")

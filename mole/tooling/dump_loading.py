@@ -8,21 +8,20 @@ How (the README's "What a dump can and cannot do" says it for users):
 3. A role that owns the scratch database and nothing else is made; the tooling creates
    the extensions as the superuser.
 4. The script is cut into psql's pieces (`psql_script`), each judged by `dump_policy`
-   and sent unchanged or left out, to `psql` logged in as that role, which starts in
+   and sent unchanged or left out (`script_stream`), to `psql` logged in as that role, which starts in
    psql's restricted mode (`\\restrict` with a key the dump cannot know) so that no
    meta-command can run even if one were missed. Text the database cannot store is
    refused on the way (`text_encoding`).
 5. The role's objects are handed to the tooling's user, the role is dropped, and code
    the dump brought is refused (`dump_code`) before anything else touches the database.
 
-Either tool runs in one transaction and stops at the first error, so a dump that
-fails to load leaves an empty database, never half of one.
+psql runs the whole script in one transaction and stops at the first error, so a dump
+that fails to load leaves an empty database, never half of one.
 """
 from __future__ import annotations
 
 import gzip
 import re
-import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -36,11 +35,8 @@ from .backends import Backend
 from .dump_code import refuse_dump_code
 from .dump_policy import ALLOWED_EXTENSIONS
 from .dump_policy import BUILT_IN_SCHEMAS
-from .dump_policy import KEEP
-from .dump_policy import SKIP
 from .dump_policy import DumpPolicy
 from .dump_policy import ExtensionRequest
-from .dump_policy import canonical_name
 from .dump_policy import extension_request
 from .dump_policy import parsed
 from .dump_policy import setting_value
@@ -48,7 +44,6 @@ from .errors import CommandFailed
 from .errors import DumpTooNew
 from .errors import MissingExtension
 from .errors import NotADump
-from .errors import ToolingError
 from .errors import UnsafeDump
 from .legacy_input import CUSTOM
 from .legacy_input import GZIP_SQL
@@ -59,18 +54,14 @@ from .load_role import LoadRole
 from .load_role import owning_role
 from .names import quote_identifier
 from .names import quote_sql_identifier
-from .psql_script import COPY_DATA
-from .psql_script import COPY_END
 from .psql_script import META_COMMAND
 from .psql_script import ScriptReader
+from .script_stream import CHUNK_BYTES
+from .script_stream import LOST_TRACK
+from .script_stream import script_chunks
 from .text_encoding import canonical_encoding
-from .text_encoding import check_copy_line
-from .text_encoding import check_statement
-from .text_encoding import checked
 from .versions import major_release
 
-CHUNK_BYTES = 1 << 20
-LOST_TRACK = "mole-loader lost track of the session settings"
 HEAD_LINES = 40
 PG_RESTORE_SCRIPT = ["--no-owner", "--no-privileges", "--file=-"]
 
@@ -254,72 +245,6 @@ def create_extensions(
     if statements:
         backend.sql_statements(statements, database=database)
     return frozenset(made)
-
-
-def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInput) -> Iterator[bytes]:
-    """The script as psql gets it, in ~1 MB chunks: psql's restricted mode first, then each piece
-    the policy keeps, unchanged. Raises NotADump at the end when pg_dump's closing line never
-    came: a dump cut short would otherwise load as a smaller, silently incomplete database.
-    """
-    source = legacy.path.name
-    reader = ScriptReader(lines, source)
-    pending = [f"\\restrict {secrets.token_hex(16)}\n".encode(),
-               f"SET client_encoding = '{policy.source_encoding or 'UTF8'}';\n".encode()]
-    size = 0
-    for piece in reader:
-        if piece.kind == COPY_DATA:
-            if checked(policy.client_encoding):
-                check_copy_line(piece.text, policy.copy_target, piece.line, source)
-            text = piece.text
-        elif piece.kind == COPY_END:
-            text = piece.text + settings_assertion(policy, piece.line)
-        else:
-            decision = policy.decide(piece)
-            reader.standard_conforming_strings = policy.standard_conforming_strings
-            copying = decision.action == KEEP and isinstance(decision.node, ast.CopyStmt)
-            if copying:
-                reader.expect_copy_data()
-            if decision.action == KEEP and checked(policy.client_encoding):
-                check_statement(piece, source)
-            text = decision.output(piece)
-            if decision.action != SKIP and not copying:  # after COPY, psql reads data lines next
-                text += settings_assertion(policy, piece.line)
-        pending.append(text)
-        size += len(text)
-        if size >= CHUNK_BYTES:
-            yield b"".join(pending)
-            pending, size = [], 0
-    if not reader.saw_trailer:
-        raise NotADump(f"{legacy.path} is truncated: it ends before pg_dump's 'dump complete' line")
-    yield b"".join(pending)
-
-
-def settings_assertion(policy: DumpPolicy, line: int) -> bytes:
-    """A statement that fails unless the session's settings are what the reader believes: a dump
-    that changed standard_conforming_strings or client_encoding some other way (a function, a
-    savepoint rolled back) is stopped before psql reads another statement of it differently.
-    Its text has no backslash, quote doubling or non-ASCII byte, so psql reads it the same either way;
-    its failure is current_setting() of a setting named by the message (a stable function, so the
-    planner does not run it ahead of the test, as it would an immutable one).
-    """
-    expected_strings = "on" if policy.standard_conforming_strings else "off"
-    expected_encoding = encoding_key(policy.client_encoding or "UTF8")
-    # Every name is qualified, the operator too: a dump may put its own `=` first in the search path.
-    return (
-        "SELECT CASE WHEN pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) "
-        f"'{expected_strings}' AND pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.current_setting("
-        f"'client_encoding'), '[^A-Za-z0-9]', '', 'g')) OPERATOR(pg_catalog.=) '{expected_encoding}' "
-        "THEN NULL ELSE "
-        f"pg_catalog.current_setting('{LOST_TRACK} after line {line}') END;\n"
-    ).encode()
-
-
-def encoding_key(name: str) -> str:
-    """The name the server reports for an encoding, with its punctuation removed."""
-    try:
-        return canonical_encoding(name)
-    except ToolingError:
-        return canonical_name(name)
 
 
 def run_script(

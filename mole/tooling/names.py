@@ -32,6 +32,11 @@ def quote_identifier(name: str) -> str:
     return '"' + safe_database(name) + '"'
 
 
+def sql_literal(text: str) -> str:
+    """A string literal for SQL the tooling writes (standard_conforming_strings on, as it always is)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote_sql_identifier(name: str) -> str:
     """Any identifier found in a schema (legacy names may need quoting), quoted for SQL."""
     return '"' + name.replace('"', '""') + '"'

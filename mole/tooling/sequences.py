@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from .backends import Backend
+from .names import sql_literal
 
 # For each sequence owned by a column (serial: deptype 'a'; identity: 'i') of a table in
 # public, a SELECT of its state and the column's max; the names are quoted by format().
@@ -69,8 +70,3 @@ def set_past_max(backend: Backend, database: str, behind: list[SequenceBehind]) 
         f"setval({sql_literal(item.sequence)}::regclass, {item.max_value}, true)" for item in behind
     )
     backend.sql(f"SELECT {calls}", database=database)
-
-
-def sql_literal(text: str) -> str:
-    """A string literal for names read from the catalogs (standard_conforming_strings on)."""
-    return "'" + text.replace("'", "''") + "'"
