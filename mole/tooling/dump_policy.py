@@ -155,7 +155,7 @@ class DumpPolicy:
             raise self.refuse(piece, f"\\{name} would connect to another database; a dump of one "
                                      "database connects only to the database it creates")
         raise self.refuse(piece, f"the psql meta-command \\{name} is refused: a dump from pg_dump holds "
-                                 "none but \\restrict and, after its CREATE DATABASE, one \\connect")
+                                 "none but \\restrict and, after its CREATE DATABASE, \\connect to it")
 
     def statement(self, piece: Piece) -> Decision:
         if piece.body[:6].upper() == b"INSERT" and not followed_setting_changed(piece.body):
