@@ -51,6 +51,10 @@ def status(c, backend=None):
         print("server:     not running (start it with `invoke up`)")
         return
     print(f"server:     PostgreSQL {chosen.server_version()}")
+    if chosen.name == "local":
+        env = chosen.client_environment()
+        psql = chosen.client_command("psql", []).argv[0]
+        print(f"psql:       {psql} -h {env['PGHOST']} -U {env['PGUSER']} -d {chosen.database}")
     repaired = chosen.repair_interrupted_swap(chosen.database)
     if repaired:
         print(f"repaired:   {repaired}")

@@ -132,3 +132,16 @@ def test_every_task_documents_every_option():
         params = [arg for arg in task.get_arguments()]
         for arg in params:
             assert arg.help, f"{name} --{arg.name} has no help"
+
+
+@pytest.mark.parametrize(
+    "url, problem",
+    [("postgresql://u:s3cret@host:notaport/mole", "Port could not be cast"),
+     ("postgresql://u:s3cret@[::1/mole", "Invalid IPv6 URL")],
+    ids=["bad-port", "broken-ipv6"],
+)
+def test_a_malformed_url_is_one_line_without_the_password(project, url, problem):
+    result = project.invoke("status", extra_env={"INVOKE_MOLE_BACKEND": "url", "INVOKE_MOLE_URL": url})
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if line]
+    assert line.startswith("error: the url backend needs") and problem in line and "s3cret" not in line

@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import tarfile
 
@@ -319,3 +320,11 @@ def test_every_example_is_under_a_megabyte():
     assert len(examples) == 4
     sizes = {path.name: path.stat().st_size for path in examples}
     assert all(size < 2**20 for size in sizes.values()), sizes
+
+
+def test_a_file_name_with_letters_beyond_ascii_gets_a_safe_bundle_name(project, tmp_path):
+    source = tmp_path / "old mole é 0005.sql"
+    shutil.copy2(EXAMPLES / "old_mole_0005.sql", source)
+    result = project.invoke("legacy", "--db", str(source), check=True)
+    [bundle] = bundles_of(project)
+    assert bundle.startswith("old-mole-0005_") and f"Bundle: {project.root}" in result.stdout

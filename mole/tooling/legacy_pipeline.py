@@ -8,6 +8,7 @@ task decides how to show them.
 from __future__ import annotations
 
 import platform
+import re
 import shutil
 from dataclasses import dataclass
 from dataclasses import field
@@ -77,9 +78,11 @@ class LegacyOutcome:
 
 
 def input_stem(path: Path) -> str:
-    """`old experiment.sql.gz` -> `old-experiment`: safe in bundle and migration names."""
+    """`old experiment é.sql.gz` -> `old-experiment`: ASCII letters, digits, `-` and `_` only,
+    safe in bundle and migration names."""
     stem = path.name.split(".")[0]
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in stem).strip("-_")[:50] or "legacy"
+    safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "-" for ch in stem)
+    return re.sub(r"-+", "-", safe).strip("-_")[:50] or "legacy"
 
 
 def default_bundle_name(path: Path) -> str:

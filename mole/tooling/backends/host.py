@@ -97,12 +97,16 @@ class UrlBackend(HostBackend):
     role_needs_password = True
 
     def __init__(self, runner: ProcessRunner, database: str, django_dir: Path, url: str) -> None:
-        parts = urlsplit(url)
+        usage = "the url backend needs mole.url (or INVOKE_MOLE_URL) like postgresql://user@host:5432/mole"
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - reading it checks it: a port that is no number raises here
+        except ValueError as error:
+            # The URL may hold a password: name the problem, never echo the URL.
+            raise BackendUnavailable(f"{usage} (this one cannot be read: {error})") from None
         self.socket_dir = parse_qs(parts.query).get("host", [""])[0]
         if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or self.socket_dir):
-            raise BackendUnavailable(
-                "the url backend needs mole.url (or INVOKE_MOLE_URL) like postgresql://user@host:5432/mole"
-            )
+            raise BackendUnavailable(usage)
         super().__init__(runner, unquote(parts.path.lstrip("/")) or database, django_dir)
         self.parts = parts
 
