@@ -8,6 +8,7 @@ from invoke import task
 
 from .common import BACKEND_HELP
 from .common import backend_of
+from .common import clear_debris
 from .common import reports_errors
 from .common import settings_of
 
@@ -43,6 +44,7 @@ def backups(c):
     """List backups: name, age, size and migration head."""
     from tooling.backup_store import utc_now
 
+    show_partial_backups(clear_debris(c))
     found = backup_store_of(c).all()
     if not found:
         print("No backups yet (`invoke backup` makes one).")
@@ -52,6 +54,14 @@ def backups(c):
     for item in found:
         print(f"{item.name:<40} {format_age(now - item.created):>10} "
               f"{item.manifest.get('size_bytes', 0):>12}  {item.manifest.get('migration_head') or '-'}")
+
+
+def show_partial_backups(cleanup) -> None:
+    """Partial backup files: removed ones (their run was killed) and those still being written."""
+    for item in cleanup.removed + cleanup.kept:
+        if item.kind == "partial backup file":
+            done = ": removed" if item in cleanup.removed else ""
+            print(f"partial:  {item.describe()}{done}")
 
 
 def format_age(age) -> str:
@@ -67,6 +77,7 @@ def format_age(age) -> str:
 def prune_backups(c, keep):
     """Delete all but the newest N backups."""
     store = backup_store_of(c)
+    show_partial_backups(clear_debris(c))
     if c.config.run.dry:
         for item in store.beyond(int(keep)):
             print(f"would delete {item.dump}")

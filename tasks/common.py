@@ -55,7 +55,20 @@ def backend_of(c, backend: str | None = None, *, ready: bool = True):
     if ready:
         for repaired in chosen.ensure_ready():
             print(f"note: {repaired}", file=sys.stderr)
+        clear_debris(c, chosen)
     return chosen
+
+
+def clear_debris(c, backend=None):
+    """Remove what killed runs left (on the server too, given a ready `backend`), saying so in one
+    line; returns the `Cleanup`, for the tasks that list what was found."""
+    from tooling.debris import clean
+
+    cleanup = clean(settings_of(c), backend, dry=bool(c.config.run.dry))
+    summary = cleanup.summary()
+    if summary:
+        print(f"note: {summary}", file=sys.stderr)
+    return cleanup
 
 
 def reports_errors(body):

@@ -9,6 +9,7 @@ from invoke import task
 
 from .common import BACKEND_HELP
 from .common import backend_of
+from .common import clear_debris
 from .common import reports_errors
 from .common import settings_of
 
@@ -25,6 +26,7 @@ def up(c, backend=None):
     chosen.up()
     for repaired in chosen.ensure_ready():
         print(f"note: {repaired}", file=sys.stderr)
+    clear_debris(c, chosen)
     print(f"Up: {chosen.describe()}, database {chosen.database!r}.")
 
 
@@ -49,6 +51,7 @@ def status(c, backend=None):
     print(f"backend:    {chosen.describe()}")
     if not chosen.is_available():
         print("server:     not running (start it with `invoke up`)")
+        show_debris(clear_debris(c))
         return
     print(f"server:     PostgreSQL {chosen.server_version()}")
     if chosen.name == "local":
@@ -58,6 +61,7 @@ def status(c, backend=None):
     repaired = chosen.repair_interrupted_swap(chosen.database)
     if repaired:
         print(f"repaired:   {repaired}")
+    show_debris(clear_debris(c, chosen))
     for database, what in kept_copies(chosen):
         print(f"open copy:  {database} ({what}; `invoke open` reuses it, `--drop-copy` drops it)")
     if not chosen.database_exists(chosen.database):
@@ -68,6 +72,13 @@ def status(c, backend=None):
     print(f"head:       {data_collection_head(state) or 'none applied'}")
     print(f"applied:    {len(state['applied'])} migrations")
     print(f"unapplied:  {len(state['unapplied'])}" + "".join(f"\n  - {name}" for name in state["unapplied"]))
+
+
+def show_debris(cleanup) -> None:
+    for item in cleanup.removed:
+        print(f"debris:     {item.describe()}: removed")
+    for item in cleanup.kept:
+        print(f"debris:     {item.describe()}")
 
 
 @task(

@@ -17,9 +17,11 @@ from typing import IO
 from typing import Any
 from typing import Iterator
 
+from .debris import partial_path
 from .errors import BackupNotFound
 from .errors import ChecksumMismatch
 from .errors import ToolingError
+from .fault_injection import pause_point
 from .names import safe_name
 
 DUMP_SUFFIX = ".dump"
@@ -128,8 +130,8 @@ class BackupStore:
             raise ToolingError(f"cannot create the backup folder {self.folder}: {error.strerror}") from error
         final = self.folder / f"{name}{DUMP_SUFFIX}"
         manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"
-        partial = self.folder / f".{name}{DUMP_SUFFIX}.partial"
-        partial_manifest = self.folder / f".{name}{MANIFEST_SUFFIX}.partial"
+        partial = partial_path(final)
+        partial_manifest = partial_path(manifest_path)
         try:
             stream = partial.open("xb")
         except OSError as error:
@@ -139,6 +141,7 @@ class BackupStore:
                 yield stream
                 stream.flush()
                 os.fsync(stream.fileno())
+            pause_point("backup-written")
             manifest.update(
                 file=final.name, sha256=sha256_of(partial), size_bytes=partial.stat().st_size
             )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,10 +21,12 @@ from typing import Iterator
 
 from .backup_store import read_manifest
 from .backup_store import sha256_of
+from .debris import partial_path
 from .errors import BundleExists
 from .errors import BundleNotFound
 from .errors import ChecksumMismatch
 from .errors import ToolingError
+from .fault_injection import pause_point
 from .names import safe_name
 
 MANIFEST = "manifest.json"
@@ -125,12 +126,13 @@ class BundleStore:
         final = self.path_of(name)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            partial = self.folder / f".{name}.partial-{secrets.token_hex(4)}"
+            partial = partial_path(final)
             partial.mkdir()
         except OSError as error:
             raise ToolingError(f"cannot write in {self.folder}: {error.strerror}") from error
         try:
             yield partial
+            pause_point("bundle-written")
             manifest["files"] = file_checksums(partial)
             manifest["manifest_checksum"] = MANIFEST_SUM
             (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -1,10 +1,13 @@
 """Did a migration lose data? Compare the inventories taken before and after it.
 
 Rows may be added (migrations add content types, permissions, defaults), never
-removed; a table that grew is reported, its columns not compared. A column's
-values must still be somewhere: under the same name, or under another name or in
-the `legacy` schema with the same checksum. A column whose type changed is
-reported as converted; one whose NULLs a data migration filled, as filled.
+removed. A column's values must still be somewhere: under the same name, or under
+another name or in the `legacy` schema with the same checksum. A column whose type
+changed is reported as converted; one whose NULLs a data migration filled, as filled.
+
+The checksums are sums, so they only place tables and columns; where each original
+row and value went is then proven row by row (row_proof.py), and `places` says
+where to look: grown tables and filled columns are compared there too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ class DataCheck:
     moved: list[str] = field(default_factory=list)
     grown: list[str] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)
+    unproven: list[str] = field(default_factory=list)
+    # {"schema.table": {"table": its place after, "columns": {column: name there}, "compare": [columns]}}
+    places: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +37,7 @@ class DataCheck:
             "moved": self.moved,
             "grown": self.grown,
             "filled": self.filled,
+            "unproven": self.unproven,
         }
 
 
@@ -74,9 +81,18 @@ def check_data(before: dict[str, Any], after: dict[str, Any]) -> DataCheck:
         if rows_after < table["rows"]:
             result.losses.append(f"{name}: {table['rows'] - rows_after} of {table['rows']} rows deleted")
             continue
+        place_of = {"table": place, "columns": {}, "compare": []}
+        result.places[name] = place_of
         if rows_after > table["rows"]:
-            # Checksums are sums over rows: with rows added they cannot match, so say so.
-            result.grown.append(f"{name}: {rows_after - table['rows']} rows added, values not compared")
+            # Sums over rows cannot match with rows added: the row proof compares the original ones.
+            result.grown.append(f"{name}: {rows_after - table['rows']} rows added; "
+                                f"its {table['rows']} original rows compared by key")
+            for column, data in table["columns"].items():
+                same = after[place]["columns"].get(column)
+                if same:
+                    place_of["columns"][column] = column
+                    if same["type"] == data["type"]:
+                        place_of["compare"].append(column)
             continue
         for column, data in table["columns"].items():
             check_column(result, name, place, column, data, after)
@@ -84,10 +100,15 @@ def check_data(before: dict[str, Any], after: dict[str, Any]) -> DataCheck:
 
 
 def check_column(result: DataCheck, name: str, place: str, column: str, data: dict, after: dict) -> None:
+    """Place one column (recorded in `result.places`) and report what happened to it."""
+    place_of = result.places[name]
+    same = after[place]["columns"].get(column)
+    if same:
+        place_of["columns"][column] = column
     if not data["non_null"]:
         return
-    same = after[place]["columns"].get(column)
     if same and same["checksum"] == data["checksum"]:
+        place_of["compare"].append(column)
         return
     if same and same["type"] != data["type"]:
         result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
@@ -95,12 +116,18 @@ def check_column(result: DataCheck, name: str, place: str, column: str, data: di
     found = find_column(data["checksum"], after, place)
     if found:
         result.moved.append(f"{name}.{column} -> {found}")
+        where, _, moved_to = found.rpartition(".")
+        if where == place:
+            place_of["columns"][column] = moved_to
+            place_of["compare"].append(column)
     elif same and same["non_null"] > data["non_null"]:
-        # A data migration gave values to NULLs (0006 does): sums cannot tell old values apart then.
+        # A data migration gave values to NULLs (0006 does): the row proof compares the others.
         filled = same["non_null"] - data["non_null"]
         result.filled.append(
-            f"{name}.{column}: {filled} NULLs given values by a migration, existing values not compared"
+            f"{name}.{column}: {filled} NULLs given values by a migration; "
+            f"its {data['non_null']} original values compared by key"
         )
+        place_of["compare"].append(column)
     elif same and same["non_null"] == data["non_null"]:
         result.losses.append(f"{name}.{column}: values changed in {data['non_null']} non-NULL rows")
     elif same:

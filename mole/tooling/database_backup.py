@@ -13,7 +13,12 @@ from .backup_store import BackupStore
 from .backup_store import utc_now
 from .database_facts import data_collection_head
 from .database_facts import migration_state
+from .debris import STAGING_SUFFIX
+from .debris import find_on_server
 from .errors import DatabaseNotFound
+from .errors import RestoreRunning
+from .fault_injection import pause_point
+from .owner import OwnerState
 
 DUMP_FORMAT = "pg_dump custom (-Fc)"
 
@@ -60,21 +65,36 @@ def take_backup(
 
 def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
     """Restore a custom-format dump so that it becomes database `target`, or change nothing."""
-    staging = f"{target}__restoring"[:63]
+    staging = staging_name(target)
     restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={staging}"]
+    refuse_concurrent_restore(backend, staging, target)
     backend.drop_database(staging)
-    backend.create_database(staging)
+    backend.create_database(staging, temporary=True)
     try:
         with dump.open("rb") as stream:
             backend.client("pg_restore", restore_args, stdin=stream, stdin_path=dump)
+        pause_point("restore-staged")
         if backend.runner.dry or backend.database_exists(target):
             backend.replace_database(target, staging)
         else:
-            backend.rename_database(staging, target)
+            backend.rename_database(staging, target, was_temporary=True)
     except BaseException:
         # The swap is all or nothing: whatever failed, `target` is intact and staging is left over.
         backend.drop_database(staging)
         raise
+
+
+def staging_name(target: str) -> str:
+    return f"{target[:63 - len(STAGING_SUFFIX)]}{STAGING_SUFFIX}"
+
+
+def refuse_concurrent_restore(backend: Backend, staging: str, target: str) -> None:
+    """A staging database whose run is still working belongs to another restore: leave it be."""
+    if backend.runner.dry:
+        return
+    for item in find_on_server(backend):
+        if item.name == staging and item.state is OwnerState.ALIVE:
+            raise RestoreRunning(f"another restore into {target!r} is running (staging database {staging})")
 
 
 def replace_live_database(

@@ -45,6 +45,7 @@ from .errors import DumpTooNew
 from .errors import MissingExtension
 from .errors import NotADump
 from .errors import UnsafeDump
+from .fault_injection import pause_point
 from .legacy_input import CUSTOM
 from .legacy_input import GZIP_SQL
 from .legacy_input import LegacyInput
@@ -113,6 +114,7 @@ def load_dump(
     wanted = refuse_unknown_extensions(backend, database, head, legacy.path.name)
     with owning_role(backend, database) as role:
         created_schemas = create_extensions(backend, database, wanted, head, role)
+        pause_point("load")
         policy = DumpPolicy(
             legacy.path.name,
             created_extensions=frozenset(request.name for request in wanted),

@@ -89,6 +89,10 @@ class AlreadyOpen(ToolingError):
     """The copy is already being served by another `invoke open`."""
 
 
+class RestoreRunning(ToolingError):
+    """Another run is restoring into the same database right now."""
+
+
 class UnsafeDump(ToolingError):
     """A dump holds something that would act beyond its scratch database, or change its bytes."""
 

@@ -6,7 +6,7 @@ The scratch database is dropped when the block ends, whatever ends it
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +17,12 @@ from dbtools.fingerprint import app_tables
 
 from .backends import Backend
 from .database_facts import schema_snapshot
+from .debris import work_folder
 from .dump_loading import LoadReport
 from .dump_loading import load_dump
 from .errors import NotAMoleDatabase
 from .errors import ToolingError
+from .fault_injection import pause_point
 from .legacy_input import MOLE_ARCHIVE
 from .legacy_input import LegacyInput
 from .legacy_input import Progress
@@ -52,17 +54,20 @@ def loaded_legacy(
     if backend.runner.dry:
         raise ToolingError("--dry is not supported here: what runs depends on the loaded dump")
     source = detect(path)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="legacy-", dir=settings.data_dir) as work:
+    work = work_folder(settings.data_dir)
+    try:
         loadable, media = source, None
         if source.kind == MOLE_ARCHIVE:
-            extracted = extract_archive(source, Path(work))
+            extracted = extract_archive(source, work)
             loadable, media = extracted.sql, extracted.media
         with backend.scratch_database("legacy", keep=keep) as database:
             load = load_dump(backend, loadable, database, progress, source_encoding=source_encoding)
             snapshot = schema_snapshot(backend, database)
+            pause_point("legacy-loaded")
             if not app_tables(snapshot):
                 raise NotAMoleDatabase(
                     f"{path} loaded, but it is not a Mole database: it has no data_collection tables"
                 )
             yield LoadedLegacy(source, loadable, database, snapshot, media, load)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -45,6 +45,10 @@ from .lineage import LineageMatch
 from .lineage import leaf_migration
 from .lineage import match_lineage
 from .lineage import schema_lineage
+from .row_proof import RecordedTable
+from .row_proof import compare_rows
+from .row_proof import drop_proof
+from .row_proof import record_rows
 from .sequences import sequences_behind
 from .sequences import set_past_max
 from .settings import Settings
@@ -111,14 +115,8 @@ def run_legacy(
         lineage = match_lineage(steps, loaded.snapshot)
         say(f"Lineage: {lineage.describe()}.")
         outcome = LegacyOutcome("failed", lineage, loaded.database)
-        if lineage.exact and chosen is None:
-            recorded = data_collection_head(migration_state(backend, loaded.database))
-            start = lineage.starting_point(recorded)
-            say(f"An old Mole: recording migrations up to {start} as applied, then migrating to head.")
-            migrate_from(backend, loaded.database, start)
-            outcome.started_from = start
-            custom = None
-        else:
+        custom = None
+        if not lineage.exact or chosen is not None:
             custom = chosen or for_fingerprint(settings.migrations_dir, lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
@@ -126,6 +124,14 @@ def run_legacy(
                     backend, settings, loaded, lineage, leaf_migration(steps), input_stem(path)
                 )
                 return outcome
+        rows = record_rows(backend, loaded.database, loaded.snapshot)
+        if custom is None:
+            head = data_collection_head(migration_state(backend, loaded.database))
+            start = lineage.starting_point(head)
+            say(f"An old Mole: recording migrations up to {start} as applied, then migrating to head.")
+            migrate_from(backend, loaded.database, start)
+            outcome.started_from = start
+        else:
             apply_custom(backend, loaded.database, custom, lineage, say)
         behind = sequences_behind(backend, loaded.database)
         set_past_max(backend, loaded.database, behind)
@@ -133,6 +139,7 @@ def run_legacy(
         outcome.verification = verify_database(backend, settings, loaded.database)
         after = inventory_after(backend, loaded.database, outcome.verification.schema)
         outcome.data = check_data(before, after)
+        prove_rows(backend, loaded.database, rows, outcome.data)
         outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
         if not outcome.verification.ok:
             return outcome
@@ -177,6 +184,14 @@ def inventory_after(backend: Backend, database: str, public: dict[str, Any]) -> 
     """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
     snapshots = {"public": public, LEGACY_SCHEMA: schema_snapshot(backend, database, LEGACY_SCHEMA)}
     return take_inventory(backend, database, snapshots)
+
+
+def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data: DataCheck) -> None:
+    """Compare every original row by key where the data check placed it; then drop the digests."""
+    differences, unproven = compare_rows(backend, database, rows, data.places)
+    data.losses += [difference.describe() for difference in differences]
+    data.unproven += unproven
+    drop_proof(backend, database)
 
 
 def data_result(data: DataCheck, allow_data_loss: bool) -> CheckResult:

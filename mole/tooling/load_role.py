@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .backends import Backend
+from .debris import load_role_name
+from .debris import marker_comment
 from .names import quote_identifier
 
-ROLE_PREFIX = "mole_load_"
 SCRAM_ITERATIONS = 4096
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
 
@@ -35,7 +36,7 @@ class LoadRole:
 @contextmanager
 def owning_role(backend: Backend, database: str) -> Iterator[LoadRole]:
     """A new role that owns `database`; afterwards the tooling's user owns it all again."""
-    role = LoadRole(f"{ROLE_PREFIX}{secrets.token_hex(6)}",
+    role = LoadRole(load_role_name(),
                     secrets.token_urlsafe(24) if backend.role_needs_password else None)
     attributes = ROLE_ATTRIBUTES
     if role.password:
@@ -44,6 +45,7 @@ def owning_role(backend: Backend, database: str) -> Iterator[LoadRole]:
         attributes += f" PASSWORD '{verifier}'"
     backend.sql_statements([
         f"CREATE ROLE {quote_identifier(role.name)} {attributes}",
+        marker_comment("ROLE", role.name),
         f"ALTER DATABASE {quote_identifier(database)} OWNER TO {quote_identifier(role.name)}",
     ])
     try:

@@ -6,7 +6,6 @@ the login removed; the copy is kept for the next open of the same source.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import signal
 import socket
@@ -21,6 +20,8 @@ from typing import Callable
 from typing import Iterator
 
 from .backends import Backend
+from .debris import OPEN_LOCKS
+from .debris import open_lock
 from .errors import AlreadyOpen
 from .errors import PortInUse
 from .errors import ToolingError
@@ -122,14 +123,12 @@ def refuse_busy_port(port: int) -> None:
 
 @contextmanager
 def only_session_for(settings: Settings, database: str) -> Iterator[None]:
-    """One session per copy: a second would restore under the first or remove its login."""
-    folder = settings.data_dir / "open"
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{database}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise AlreadyOpen(f"this copy is already open in another `invoke open` ({database})") from error
+    """One session per copy: a second would restore under the first or remove its login.
+
+    The lock goes with the session; a killed session's lock is debris (debris.py)."""
+    with open_lock(settings.data_dir / OPEN_LOCKS / f"{database}.lock") as held:
+        if not held:
+            raise AlreadyOpen(f"this copy is already open in another `invoke open` ({database})")
         yield
 
 

@@ -6,10 +6,12 @@ values that are secrets are never printed.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pwd
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +26,10 @@ from typing import Iterator
 from .errors import CommandFailed
 
 logger = logging.getLogger(__name__)
+
+# prctl(2) option: the signal a child gets when its parent dies (Linux only).
+PR_SET_PDEATHSIG = 1
+LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 SECRET_VARIABLES = frozenset({"PGPASSWORD", "DATABASE_URL", "MOLE_SECRET_KEY"})
 ERROR_LINE_CHARS = 300
@@ -128,6 +134,7 @@ class ProcessRunner:
                 stdin=stdin_source,
                 stdout=stdout_target,
                 stderr=subprocess.PIPE,
+                preexec_fn=die_with_parent,
                 **identity,
             )
         except FileNotFoundError as error:
@@ -167,7 +174,8 @@ class ProcessRunner:
         logger.debug("streaming from %s", text)
         try:
             process = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdin=stdin,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       preexec_fn=die_with_parent)
         except FileNotFoundError as error:
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
         with output_stream_of(process, argv) as stream:
@@ -188,7 +196,8 @@ class ProcessRunner:
         logger.debug("starting %s", text)
         try:
             full_env = {**os.environ, **(env or {})}
-            return subprocess.Popen(argv, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL)
+            return subprocess.Popen(argv, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                    preexec_fn=die_with_parent)
         except FileNotFoundError as error:
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
 
@@ -276,3 +285,11 @@ def last_lines(text: str) -> str:
     errors = [line for line in lines if "error" in line.lower()]
     chosen = errors[:2] or lines[-3:]
     return " | ".join(line[:ERROR_LINE_CHARS] for line in chosen)
+
+
+def die_with_parent() -> None:
+    """Run in the child before exec: a SIGKILL of this run ends its children too (a psql still
+    loading, a web server still serving), so nothing works on for a run that is gone.
+    Elsewhere than Linux the next run's clean-up is what removes their work."""
+    if LIBC is not None:
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

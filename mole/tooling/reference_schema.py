@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Any
 from typing import Callable
 
@@ -15,6 +14,7 @@ from dbtools.fingerprint import APP_TABLE_PREFIX
 
 from .backends import Backend
 from .database_facts import schema_snapshot
+from .debris import partial_path
 from .settings import Settings
 
 
@@ -37,7 +37,7 @@ def cached_by_migrations(settings: Settings, kind: str, build: Callable[[], Any]
     value = build()
     if value is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.partial")
+        partial = partial_path(cached)
         partial.write_text(json.dumps(value, sort_keys=True))
         partial.replace(cached)
     return value

@@ -6,8 +6,6 @@ backend knows Docker exists.
 """
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 from abc import ABC
 from abc import abstractmethod
@@ -20,6 +18,11 @@ from typing import TYPE_CHECKING
 from typing import Iterable
 from typing import Iterator
 
+from ..debris import KEPT_MARKER
+from ..debris import marker_comment
+from ..debris import scratch_database_name
+from ..fault_injection import fault_point
+from ..fault_injection import pause_point
 from ..names import quote_identifier
 from ..names import safe_database
 from ..process import Completed
@@ -29,9 +32,7 @@ if TYPE_CHECKING:
     from ..load_role import LoadRole
 
 MAINTENANCE_DATABASE = "postgres"
-FAULT_VARIABLE = "MOLE_FAULT_AT"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
-SCRATCH_PREFIX = "mole_scratch_"
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,12 @@ class Backend(ABC):
         query = f"SELECT 1 FROM pg_database WHERE datname = '{safe_database(name)}'"
         return self.sql(query).stdout.strip() == "1"
 
-    def create_database(self, name: str) -> None:
-        self.sql_statements([f"CREATE DATABASE {quote_identifier(name)}"])
+    def create_database(self, name: str, *, temporary: bool = False) -> None:
+        """Create `name`; a `temporary` one is marked with this run as its owner (see debris.py)."""
+        statements = [f"CREATE DATABASE {quote_identifier(name)}"]
+        if temporary:
+            statements.append(marker_comment("DATABASE", name))
+        self.sql_statements(statements)
 
     def available_extensions(self, database: str) -> set[str]:
         """Names of the extensions this server can create (installed on it, created or not)."""
@@ -207,8 +212,13 @@ class Backend(ABC):
     def drop_database(self, name: str) -> None:
         self.sql_statements([f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)"])
 
-    def rename_database(self, old: str, new: str) -> None:
-        self.sql_statements([f"ALTER DATABASE {quote_identifier(old)} RENAME TO {quote_identifier(new)}"])
+    def rename_database(self, old: str, new: str, *, was_temporary: bool = False) -> None:
+        """Rename `old` to `new`; `was_temporary` also removes its marker in the same transaction
+        (under a permanent name it must never look like debris)."""
+        unmark = f"{marker_comment('DATABASE', old, None)}; " if was_temporary else ""
+        self.sql_statements([
+            f"BEGIN; {unmark}ALTER DATABASE {quote_identifier(old)} RENAME TO {quote_identifier(new)}; COMMIT"
+        ])
 
     def replace_database(self, target: str, replacement: str) -> None:
         """Make `replacement` the database called `target`; the old `target` is dropped once the
@@ -225,8 +235,10 @@ class Backend(ABC):
             "AND pid <> pg_backend_pid()",
             f"BEGIN; ALTER DATABASE {quote_identifier(target)} RENAME TO {quote_identifier(retired)}; "
             f"{fault_point('between-renames')}"
+            f"{marker_comment('DATABASE', replacement, None)}; "
             f"ALTER DATABASE {quote_identifier(replacement)} RENAME TO {quote_identifier(target)}; COMMIT",
         ])
+        pause_point("restore-swapped")
         self.sql("SELECT 1", database=target)
         self.drop_database(retired)
 
@@ -245,13 +257,16 @@ class Backend(ABC):
 
     @contextmanager
     def scratch_database(self, purpose: str, *, keep: bool = False) -> Iterator[str]:
-        """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`."""
-        name = f"{SCRATCH_PREFIX}{purpose}_{secrets.token_hex(4)}"
-        self.create_database(name)
+        """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`;
+        a kill leaves it to the next run's clean-up (its name and comment say whose it is)."""
+        name = scratch_database_name(purpose)
+        self.create_database(name, temporary=True)
         try:
             yield name
         finally:
-            if not keep:
+            if keep:
+                self.sql_statements([marker_comment("DATABASE", name, KEPT_MARKER)])
+            else:
                 self.drop_database(name)
 
 
@@ -259,9 +274,3 @@ def retired_name(target: str) -> str:
     """Where a swap keeps the old `target` until the new one answers."""
     return f"{target}__replaced"[:63]
 
-
-def fault_point(name: str) -> str:
-    """SQL that fails right here when $MOLE_FAULT_AT names this point (tests inject faults so)."""
-    if os.environ.get(FAULT_VARIABLE) != name:
-        return ""
-    return f"DO $$ BEGIN RAISE EXCEPTION 'fault injected at {name}'; END $$; "

@@ -1,0 +1,274 @@
+"""What a killed run leaves behind, named so that the next run of any task can find and remove it.
+
+Every temporary thing carries its owner (`owner.py`): scratch databases and load roles
+in their names and in a COMMENT that adds the host, staging databases in a COMMENT,
+work folders and partial files in their names, the lock of an `invoke open` session
+in its content and its lock. What belongs to a process of this host that is gone is
+debris and is removed; what belongs to a run still working, or to another host, is
+only listed.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Iterator
+
+from .errors import CommandFailed
+from .names import quote_identifier
+from .owner import Owner
+from .owner import OwnerState
+from .owner import owner_in_marker
+from .owner import owner_of_token
+from .owner import this_process
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .backends import Backend
+
+SCRATCH_PREFIX = "mole_scratch_"
+LOAD_ROLE_PREFIX = "mole_load_"
+STAGING_SUFFIX = "__restoring"
+WORK_FOLDER_PREFIX = "legacy-"
+KEPT_MARKER = "kept on request (--keep-scratch): drop it yourself"
+OPEN_LOCKS = "open"
+
+TOKEN = r"(?P<token>[0-9]+_[0-9]+)"
+SCRATCH_NAME = re.compile(rf"{SCRATCH_PREFIX}[a-z_]+_{TOKEN}_[0-9a-f]+")
+LOAD_ROLE_NAME = re.compile(rf"{LOAD_ROLE_PREFIX}{TOKEN}_[0-9a-f]+")
+PARTIAL_NAME = re.compile(rf"\..+\.partial-{TOKEN}")
+WORK_FOLDER_NAME = re.compile(rf"{WORK_FOLDER_PREFIX}{TOKEN}-.+")
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """One temporary thing: `kind` in words, `name` a database, role or path; `state` None when
+    it names no owner (made by an older release of the tooling)."""
+
+    kind: str
+    name: str
+    state: OwnerState | None
+
+    @classmethod
+    def owned_by(cls, kind: str, name: str, owner: Owner | None) -> Leftover:
+        return cls(kind, name, owner.state() if owner else None)
+
+    def describe(self) -> str:
+        state = self.state
+        if state is None:
+            return f"{self.kind} {self.name} (no owner recorded: left alone, remove it yourself)"
+        return f"{self.kind} {self.name} ({state.value})"
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What a clean-up found: `removed` (their owners are gone) and `kept` (the rest, with why)."""
+
+    removed: list[Leftover]
+    kept: list[Leftover]
+    failed: list[str]
+
+    def summary(self) -> str | None:
+        """One line for the user, or None when nothing was removed or failed."""
+        parts = []
+        if self.removed:
+            parts.append("removed what killed runs left: "
+                         + ", ".join(f"{item.kind} {Path(item.name).name}" for item in self.removed))
+        parts += self.failed
+        return "; ".join(parts) or None
+
+
+def scratch_database_name(purpose: str) -> str:
+    return f"{SCRATCH_PREFIX}{purpose}_{this_process().token}_{secrets.token_hex(4)}"
+
+
+def load_role_name() -> str:
+    return f"{LOAD_ROLE_PREFIX}{this_process().token}_{secrets.token_hex(4)}"
+
+
+def partial_path(final: Path) -> Path:
+    """Where `final` is written before it is renamed into place: hidden, and named after its owner."""
+    return final.with_name(f".{final.name}.partial-{this_process().token}")
+
+
+def work_folder(parent: Path) -> Path:
+    """A new private folder for a run's temporary files (extracted archives)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{WORK_FOLDER_PREFIX}{this_process().token}-", dir=parent))
+
+
+def marker_comment(kind: str, name: str, text: str | None = "") -> str:
+    """`COMMENT ON DATABASE|ROLE name IS` this run's marker, or `text`; `text` None removes the comment."""
+    if text is None:
+        return f"COMMENT ON {kind} {quote_identifier(name)} IS NULL"
+    literal = (text or this_process().marker).replace("'", "''")
+    return f"COMMENT ON {kind} {quote_identifier(name)} IS '{literal}'"
+
+
+@contextmanager
+def open_lock(path: Path) -> Iterator[bool]:
+    """Hold the lock file `path` exclusively for the block (True), or False if another process holds it.
+
+    The file holds this run's marker and goes when the block ends. After locking, the
+    path is checked to still name the locked file: one unlinked meanwhile by its last
+    holder (or by a clean-up) is not a lock anymore, so the attempt starts over.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        with path.open("a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                same = os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                continue
+            lock.truncate(0)
+            lock.write(this_process().marker)
+            lock.flush()
+            try:
+                yield True
+            finally:
+                path.unlink(missing_ok=True)
+            return
+
+
+def find_files(settings: Settings) -> list[Leftover]:
+    """Partial backups, bundles and caches, legacy work folders, and locks of `invoke open`."""
+    found = []
+    places = {
+        "partial backup file": settings.backups_dir / "backups",
+        "partial bundle": settings.backups_dir / "bundles",
+        "partial cache file": settings.cache_dir,
+    }
+    for kind, folder in places.items():
+        for path in listing(folder):
+            matched = PARTIAL_NAME.fullmatch(path.name)
+            if matched:
+                found.append(Leftover.owned_by(kind, str(path), owner_of_token(matched["token"])))
+    for path in listing(settings.data_dir):
+        matched = WORK_FOLDER_NAME.fullmatch(path.name)
+        if matched and path.is_dir():
+            found.append(Leftover.owned_by("legacy work folder", str(path), owner_of_token(matched["token"])))
+    for path in listing(settings.data_dir / OPEN_LOCKS):
+        if path.suffix == ".lock":
+            state = OwnerState.ALIVE if is_held(path) else OwnerState.GONE
+            found.append(Leftover("open session lock", str(path), state))
+    return found
+
+
+def is_held(path: Path) -> bool:
+    """True while a session holds the lock (a lock nobody holds is over, whatever it says)."""
+    try:
+        with path.open("r") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+    except FileNotFoundError:
+        pass
+    return False
+
+
+def find_on_server(backend: Backend) -> list[Leftover]:
+    """Scratch and staging databases and load roles on the backend's server."""
+    query = f"""
+        SELECT coalesce(json_agg(json_build_array(kind, name, note)), '[]') FROM (
+            SELECT 'database' AS kind, datname AS name,
+                   coalesce(shobj_description(oid, 'pg_database'), '') AS note
+            FROM pg_database
+            WHERE datname LIKE '{SCRATCH_PREFIX.replace('_', '|_')}%' ESCAPE '|'
+               OR datname LIKE '%{STAGING_SUFFIX.replace('_', '|_')}' ESCAPE '|'
+            UNION ALL
+            SELECT 'role', rolname, coalesce(shobj_description(oid, 'pg_authid'), '')
+            FROM pg_roles WHERE rolname LIKE '{LOAD_ROLE_PREFIX.replace('_', '|_')}%' ESCAPE '|'
+        ) AS temporary
+    """
+    found = []
+    for kind, name, note in json.loads(backend.sql(query).stdout.strip() or "[]"):
+        if note == KEPT_MARKER:
+            continue
+        if kind == "role":
+            pattern, what = LOAD_ROLE_NAME, "load role"
+        elif name.endswith(STAGING_SUFFIX):
+            pattern, what = None, "staging database"
+        else:
+            pattern, what = SCRATCH_NAME, "scratch database"
+        owner = owner_in_marker(note)
+        if owner is None and pattern is not None and (matched := pattern.fullmatch(name)):
+            owner = owner_of_token(matched["token"])
+        found.append(Leftover.owned_by(what, name, owner))
+    return found
+
+
+def clean(settings: Settings, backend: Backend | None = None, *, dry: bool = False) -> Cleanup:
+    """Remove every leftover whose owner is gone (databases before the roles that own them).
+
+    `backend` None: files only (what needs the server is kept for a run that has it);
+    `dry`: remove nothing, list all as kept.
+    A removal that fails is reported in `failed`, never raised: clean-up must not stop a task.
+    """
+    found = find_files(settings)
+    if backend is not None and not backend.runner.dry:
+        found = find_on_server(backend) + found
+    removed, kept, failed = [], [], []
+    for item in sorted(found, key=lambda item: item.kind == "load role"):
+        needs_server = item.kind.endswith(("database", "role", "lock"))
+        if dry or item.state is not OwnerState.GONE or (needs_server and backend is None):
+            kept.append(item)
+            continue
+        try:
+            remove(item, backend)
+        except (CommandFailed, OSError) as error:
+            failed.append(f"could not remove {item.kind} {item.name}: {error}")
+            continue
+        removed.append(item)
+    return Cleanup(removed, kept, failed)
+
+
+def remove(item: Leftover, backend: Backend | None) -> None:
+    if item.kind.endswith("database"):
+        backend.drop_database(item.name)
+    elif item.kind == "load role":
+        role = quote_identifier(item.name)
+        backend.sql_statements([
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{item.name}'",
+            f"DROP ROLE IF EXISTS {role}",
+        ])
+    elif item.kind == "open session lock":
+        remove_open_lock(Path(item.name), backend)
+    else:
+        path = Path(item.name)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def remove_open_lock(path: Path, backend: Backend | None) -> None:
+    """A killed `invoke open` left its lock, and its throw-away login in the copy: remove both."""
+    with open_lock(path) as held:
+        if not held:
+            return
+        database = path.stem
+        if backend is not None and backend.database_exists(database):
+            backend.manage(["throwaway_login", "remove"], database=database, capture=True)
+
+
+def listing(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []

@@ -1,0 +1,89 @@
+"""Which process made a temporary thing: host, process id and the process's start time.
+
+A process id alone is reused by the system; with the process's start time it names
+one process for good, so a later run can tell a temporary database, role, folder or
+file of a run that is still working from one left by a run that was killed.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import socket
+from dataclasses import dataclass
+from enum import Enum
+
+import psutil
+
+MARKER_PREFIX = "mole-tooling temporary"
+TOKEN_PATTERN = re.compile(r"(?P<pid>[0-9]{1,10})_(?P<started>[0-9]{1,16})")
+MARKER_PATTERN = re.compile(
+    rf"{MARKER_PREFIX} of host (?P<host>\S+) process (?P<pid>[0-9]{{1,10}}) "
+    r"started (?P<started>[0-9]{1,16})"
+)
+
+
+class OwnerState(Enum):
+    ALIVE = "its run is still working"
+    GONE = "left by a run that was killed"
+    ELSEWHERE = "made on another host: left alone"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """`started` is the process's start time in hundredths of a second since the epoch
+    (psutil's `create_time`, which Linux derives from /proc/<pid>/stat in clock ticks)."""
+
+    host: str
+    pid: int
+    started: int
+
+    @property
+    def token(self) -> str:
+        """`<pid>_<started>`: fits in a database, role or file name (no host: names are short)."""
+        return f"{self.pid}_{self.started}"
+
+    @property
+    def marker(self) -> str:
+        """A COMMENT for what cannot carry the token in its name."""
+        return f"{MARKER_PREFIX} of host {self.host} process {self.pid} started {self.started}"
+
+    def state(self) -> OwnerState:
+        if self.host != this_host():
+            return OwnerState.ELSEWHERE
+        started = start_time_of(self.pid)
+        return OwnerState.ALIVE if started == self.started else OwnerState.GONE
+
+
+def this_host() -> str:
+    return socket.gethostname() or "localhost"
+
+
+def start_time_of(pid: int) -> int | None:
+    """The start time of process `pid` in hundredths of a second, or None if there is none."""
+    try:
+        return round(psutil.Process(pid).create_time() * 100)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+@functools.cache
+def this_process() -> Owner:
+    """The owner of what this run makes."""
+    pid = psutil.Process().pid
+    return Owner(this_host(), pid, start_time_of(pid) or 0)
+
+
+def owner_of_token(token: str, host: str | None = None) -> Owner | None:
+    """The owner a `<pid>_<started>` token names (on `host`, this one by default), or None."""
+    found = TOKEN_PATTERN.fullmatch(token)
+    if found is None:
+        return None
+    return Owner(host or this_host(), int(found["pid"]), int(found["started"]))
+
+
+def owner_in_marker(text: str) -> Owner | None:
+    """The owner a COMMENT made by `Owner.marker` names, or None for any other text."""
+    found = MARKER_PATTERN.search(text or "")
+    if found is None:
+        return None
+    return Owner(found["host"], int(found["pid"]), int(found["started"]))
