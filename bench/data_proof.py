@@ -1,0 +1,72 @@
+"""Benchmark: the data proof (inventory sums and per-row digests) against loading the same data.
+
+Dumps a database of N pose rows as plain SQL, then times in one run:
+- the floor: raw `psql -f` of that dump into a new database;
+- on the loaded copy, what `invoke legacy` adds to prove no data was lost: the inventory
+  before and after (sums per column), recording every row's digests, and comparing them
+  by primary key after the migration (here nothing changes in between, so every row is compared).
+Prints each time, its ratio to the load, and the digests' size on disk; asserts nothing.
+
+    .venv/bin/python bench/data_proof.py [--poses 1000000]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from measure import BIN
+from measure import REPO
+from measure import filled_database
+from measure import timed
+
+from tooling.backends import LocalBackend
+from tooling.data_check import check_data
+from tooling.data_inventory import take_inventory
+from tooling.database_facts import schema_snapshot
+from tooling.process import ProcessRunner
+from tooling.row_proof import PROOF_SCHEMA
+from tooling.row_proof import compare_rows
+from tooling.row_proof import drop_proof
+from tooling.row_proof import record_rows
+
+
+def seconds_of(action):
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    with filled_database(__doc__.splitlines()[0]) as (work, env, poses):
+        backend = LocalBackend(ProcessRunner(), "bench", REPO / "mole", work / "server")
+        dump = work / "bench.sql"
+        subprocess.run([str(BIN / "pg_dump"), "--no-owner", "--no-privileges", "--dbname=bench",
+                        f"--file={dump}"], env=env, check=True)
+        backend.create_database("loaded")
+        load, _ = timed([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                         "--dbname=loaded", "-f", str(dump)], env, stdout=subprocess.DEVNULL)
+        snapshot = schema_snapshot(backend, "loaded")
+        public = {"public": snapshot}
+        inventory, before = seconds_of(lambda: take_inventory(backend, "loaded", public))
+        record, recorded = seconds_of(lambda: record_rows(backend, "loaded", snapshot))
+        size = backend.sql(f"SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+                           f"ON n.oid = c.relnamespace WHERE n.nspname = '{PROOF_SCHEMA}'",
+                           database="loaded").stdout.strip()
+        _, after = seconds_of(lambda: take_inventory(backend, "loaded", public))
+        data = check_data(before, after)
+        compare, (differences, _) = seconds_of(lambda: compare_rows(backend, "loaded", recorded, data.places))
+        drop_proof(backend, "loaded")
+        assert not differences, differences
+        print(f"poses: {poses:,}   dump {dump.stat().st_size / 2**20:.1f} MiB")
+        print(f"floor: psql -f        {load:7.2f} s")
+        for label, seconds in (("inventory (once)", inventory), ("record digests", record),
+                               ("compare by key", compare)):
+            print(f"{label:<21} {seconds:7.2f} s   ratio to load {seconds / load:4.2f}")
+        total = 2 * inventory + record + compare
+        print(f"proof in all          {total:7.2f} s   ratio to load {total / load:4.2f}   "
+              f"digests on disk {int(size) / 2**20:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
