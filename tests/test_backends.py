@@ -53,6 +53,17 @@ def test_url_backend_reports_an_unreachable_server(project, tmp_path):
     result = project.invoke("migrate", extra_env=env)
     assert result.returncode == 2
     assert result.stderr.startswith("error: no PostgreSQL server answers")
+    assert "No such file or directory" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_url_backend_tells_a_refused_login_from_an_unreachable_server(project):
+    socket_dir = project.server.environment["PGHOST"]
+    url = f"postgresql://nobody:not-this-one@/mole?host={socket_dir}"
+    result = project.invoke("migrate", extra_env={"INVOKE_MOLE_BACKEND": "url", "INVOKE_MOLE_URL": url})
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: the server at {socket_dir}:5432 refused the login (role ")
+    assert line.endswith("check the user and password in mole.url") and "not-this-one" not in line
 
 
 def test_embedded_server_up_status_down(project, tmp_path):

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from conftest import INVOKE
+from conftest import REPO
 from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
@@ -264,3 +265,11 @@ def test_a_dump_from_a_newer_pg_dump_is_refused_before_loading(project, tmp_path
     newer.write_text(text.replace("-- Dumped by pg_dump version 18.6", "-- Dumped by pg_dump version 99.1"))
     result = project.invoke("legacy", "--db", str(newer))
     assert_refused(project, result, "was made by pg_dump 99.1, newer than this server (PostgreSQL 18.6)")
+
+
+def test_a_bundle_folder_that_cannot_be_written_is_refused_before_any_work(project, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the backups folder should be")
+    dump = REPO / "examples" / "legacy" / "old_mole_0005.sql"
+    result = project.invoke("legacy", "--db", str(dump), extra_env={"INVOKE_MOLE_BACKUPS_DIR": str(blocked)})
+    assert_refused(project, result, f"cannot create the bundle folder {blocked}/bundles")

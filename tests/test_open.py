@@ -23,7 +23,12 @@ def test_ctrl_c_removes_the_login_and_the_next_open_reuses_the_copy(opened_examp
     assert opened_example.sql(logins, copy) == [(session.username,)]
     for _ in range(5):
         assert WebClient(session.url).get("/")[0] == 200
+    viewer = WebClient(session.url)
+    assert viewer.log_in(session.username, session.password)
+    assert viewer.get("admin/auth/user/")[0] == 403
     assert session.stop() == 0, session.output
+    assert "Forbidden (Permission denied): /admin/auth/user/" in session.output
+    assert "Traceback" not in session.output
     assert "Stopped." in session.output
     assert opened_example.sql(logins, copy) == []
     assert opened_example.sql("SELECT count(*) FROM auth_user WHERE username LIKE 'mole-open-%'", copy) == [

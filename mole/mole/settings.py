@@ -105,4 +105,12 @@ MEDIA_ROOT = Path(os.environ.get("MOLE_MEDIA_ROOT", BASE_DIR / "media"))
 # Set by `invoke open`: which bundle or backup this server shows, named in a banner on every page.
 MOLE_OPENED = os.environ.get("MOLE_OPENED", "")
 
+# Django's defaults, plus one line instead of a traceback for refused and missing pages.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"client_errors": {"()": "mole.log_filters.ClientErrorsWithoutTraceback"}},
+    "loggers": {"django.request": {"filters": ["client_errors"]}},
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -25,6 +25,7 @@ from .debris import partial_path
 from .errors import BundleExists
 from .errors import BundleNotFound
 from .errors import ChecksumMismatch
+from .errors import NoRoom
 from .errors import ToolingError
 from .fault_injection import pause_point
 from .names import safe_name
@@ -85,6 +86,22 @@ class Bundle:
 class BundleStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    def check_room(self, needed_bytes: int) -> None:
+        """Refuse before any work if bundles cannot be written here or `needed_bytes` are not free.
+
+        Raises NoRoom (a ToolingError)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise NoRoom(f"cannot create the bundle folder {self.folder}: {error.strerror}") from error
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise NoRoom(f"cannot write in the bundle folder {self.folder}")
+        free = shutil.disk_usage(self.folder).free
+        if free < needed_bytes:
+            raise NoRoom(f"{self.folder} has {free / 2**20:.0f} MiB free; the bundle needs about "
+                         f"{needed_bytes / 2**20:.0f} MiB (the original and the migrated dump): "
+                         "make room first")
 
     def path_of(self, name: str) -> Path:
         return self.folder / safe_name(name, "bundle name")

@@ -105,12 +105,15 @@ def work_folder(parent: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{WORK_FOLDER_PREFIX}{this_process().token}-", dir=parent))
 
 
-def marker_comment(kind: str, name: str, text: str | None = "") -> str:
-    """`COMMENT ON DATABASE|ROLE name IS` this run's marker, or `text`; `text` None removes the comment."""
-    if text is None:
-        return f"COMMENT ON {kind} {quote_identifier(name)} IS NULL"
-    literal = (text or this_process().marker).replace("'", "''")
-    return f"COMMENT ON {kind} {quote_identifier(name)} IS '{literal}'"
+def marker_comment(kind: str, name: str) -> str:
+    """`COMMENT ON DATABASE|ROLE name IS` this run's marker."""
+    return comment_on(kind, name, this_process().marker)
+
+
+def comment_on(kind: str, name: str, text: str | None) -> str:
+    """`COMMENT ON DATABASE|ROLE name IS 'text'`; `text` None removes the comment."""
+    value = "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+    return f"COMMENT ON {kind} {quote_identifier(name)} IS {value}"
 
 
 @contextmanager

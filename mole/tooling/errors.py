@@ -73,6 +73,10 @@ class BundleNotFound(ToolingError, FileNotFoundError):
     """No legacy bundle of that name exists."""
 
 
+class NoRoom(ToolingError):
+    """The bundle or backup folder cannot be written, or has too little free space."""
+
+
 class BundleExists(ToolingError, FileExistsError):
     """A bundle of that name exists already; bundles are never overwritten."""
 

@@ -103,6 +103,8 @@ def run_legacy(
     progress: Progress | None = None,
 ) -> LegacyOutcome:
     store = BundleStore(settings.backups_dir / "bundles")
+    # The bundle keeps the original and a migrated dump (custom format: rarely larger).
+    store.check_room(2 * path.stat().st_size if path.is_file() else 0)
     bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
     chosen = named(settings.migrations_dir, options.migration) if options.migration else None
     steps = schema_lineage(backend, settings)

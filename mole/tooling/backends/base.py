@@ -19,6 +19,7 @@ from typing import Iterable
 from typing import Iterator
 
 from ..debris import KEPT_MARKER
+from ..debris import comment_on
 from ..debris import marker_comment
 from ..debris import scratch_database_name
 from ..fault_injection import fault_point
@@ -215,7 +216,7 @@ class Backend(ABC):
     def rename_database(self, old: str, new: str, *, was_temporary: bool = False) -> None:
         """Rename `old` to `new`; `was_temporary` also removes its marker in the same transaction
         (under a permanent name it must never look like debris)."""
-        unmark = f"{marker_comment('DATABASE', old, None)}; " if was_temporary else ""
+        unmark = f"{comment_on('DATABASE', old, None)}; " if was_temporary else ""
         self.sql_statements([
             f"BEGIN; {unmark}ALTER DATABASE {quote_identifier(old)} RENAME TO {quote_identifier(new)}; COMMIT"
         ])
@@ -235,7 +236,7 @@ class Backend(ABC):
             "AND pid <> pg_backend_pid()",
             f"BEGIN; ALTER DATABASE {quote_identifier(target)} RENAME TO {quote_identifier(retired)}; "
             f"{fault_point('between-renames')}"
-            f"{marker_comment('DATABASE', replacement, None)}; "
+            f"{comment_on('DATABASE', replacement, None)}; "
             f"ALTER DATABASE {quote_identifier(replacement)} RENAME TO {quote_identifier(target)}; COMMIT",
         ])
         pause_point("restore-swapped")
@@ -265,7 +266,7 @@ class Backend(ABC):
             yield name
         finally:
             if keep:
-                self.sql_statements([marker_comment("DATABASE", name, KEPT_MARKER)])
+                self.sql_statements([comment_on("DATABASE", name, KEPT_MARKER)])
             else:
                 self.drop_database(name)
 

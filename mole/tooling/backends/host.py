@@ -90,6 +90,19 @@ class LocalBackend(HostBackend):
         return f"local (embedded PostgreSQL, data in {self.server.pgdata})"
 
 
+# Signs in libpq's messages (PostgreSQL docs, "Client Authentication Problems").
+LOGIN_REFUSED = ("password authentication failed", "no password supplied", "role ", "pg_hba.conf")
+UNREACHABLE = ("Connection refused", "could not translate host name", "timeout expired",
+               "No such file or directory", "No route to host", "Network is unreachable")
+
+
+def first_error(stderr: str) -> str:
+    """psql's error, without its prefixes: what the server or libpq said."""
+    line = next((line for line in stderr.splitlines() if line.strip()), "psql failed without a message")
+    line = line.removeprefix("psql: error: ")
+    return line.rpartition(" failed: ")[2].removeprefix("FATAL:").strip()
+
+
 class UrlBackend(HostBackend):
     """An existing server given by a database URL; its password travels only in PGPASSWORD."""
 
@@ -119,8 +132,22 @@ class UrlBackend(HostBackend):
         return env
 
     def up(self) -> None:
-        if not self.runner.dry and not self.is_available():
-            raise BackendUnavailable(f"no PostgreSQL server answers at {self.describe_address()}")
+        """Check that the server answers and takes our login; raises BackendUnavailable saying
+        which of the two failed, in psql's words (which never hold the password)."""
+        if self.runner.dry:
+            return
+        probe = self.client("psql", ["-X", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],
+                            capture=True, check=False)
+        if probe.returncode == 0:
+            return
+        reason = first_error(probe.stderr)
+        address = self.describe_address()
+        if any(sign in reason for sign in LOGIN_REFUSED):
+            raise BackendUnavailable(f"the server at {address} refused the login ({reason}): "
+                                     "check the user and password in mole.url")
+        if any(sign in reason for sign in UNREACHABLE):
+            raise BackendUnavailable(f"no PostgreSQL server answers at {address} ({reason})")
+        raise BackendUnavailable(f"the server at {address} cannot be used: {reason}")
 
     def down(self) -> None:
         """The server is not ours to stop."""
