@@ -131,12 +131,26 @@ def project(server, tmp_path):
     drop_live_database(made)
 
 
-@pytest.fixture
-def migrated(project):
-    """A project whose live database is at head, with the sample campaign loaded."""
-    project.invoke("migrate", check=True)
-    project.invoke("sample-data", check=True)
+@pytest.fixture(scope="session")
+def sample_template(server, tmp_path_factory) -> str:
+    """A database at head with the sample campaign, made once by the tasks themselves; tests
+    start from a copy of it (CREATE DATABASE ... TEMPLATE) instead of migrating again."""
+    made = copy_project(server, tmp_path_factory.mktemp("template") / "project")
+    made.invoke("migrate", check=True)
+    made.invoke("sample-data", check=True)
+    return made.database
+
+
+def with_sample_data(project: Project, template: str) -> Project:
+    """`project`'s live database as a copy of the sample template."""
+    project.server.sql("postgres", f'CREATE DATABASE "{project.database}" TEMPLATE "{template}"')
     return project
+
+
+@pytest.fixture
+def migrated(project, sample_template):
+    """A project whose live database is at head, with the sample campaign loaded."""
+    return with_sample_data(project, sample_template)
 
 
 @pytest.fixture
@@ -157,14 +171,13 @@ def compose_project(project, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def opened_example(server, tmp_path_factory):
+def opened_example(server, sample_template, tmp_path_factory):
     """A project with a bundle `registry` of example (2), and a backup of its sample data.
 
     Shared by the `invoke open` tests (making a bundle takes a while); they leave it as they found it.
     """
     made = copy_project(server, tmp_path_factory.mktemp("opened") / "project")
-    made.invoke("migrate", check=True)
-    made.invoke("sample-data", check=True)
+    with_sample_data(made, sample_template)
     made.invoke("backup", "--label", "sample", check=True)
     examples = REPO / "examples" / "legacy"
     made.invoke("legacy", "--db", str(examples / "divergent_registry.dump"), "--name", "registry", check=True)

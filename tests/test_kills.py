@@ -18,6 +18,7 @@ from conftest import INVOKE
 from conftest import REPO
 from conftest import copy_project
 from conftest import drop_live_database
+from conftest import with_sample_data
 from opened_session import OpenedSession
 
 LEGACY_DUMP = REPO / "examples" / "legacy" / "old_mole_0005.sql"
@@ -26,11 +27,10 @@ CLEAN_NOTE = "note: removed what killed runs left: "
 
 
 @pytest.fixture(scope="module")
-def sample(server, tmp_path_factory):
+def sample(server, sample_template, tmp_path_factory):
     """A project at head with the sample campaign and a backup of it; each test leaves it so."""
     made = copy_project(server, tmp_path_factory.mktemp("kills") / "project")
-    made.invoke("migrate", check=True)
-    made.invoke("sample-data", check=True)
+    with_sample_data(made, sample_template)
     made.invoke("backup", "--label", "sample", check=True)
     made.backup = next(made.backups.glob("*_sample.dump")).stem
     yield made

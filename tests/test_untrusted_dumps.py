@@ -20,6 +20,7 @@ import pytest
 from conftest import INVOKE
 from conftest import copy_project
 from conftest import drop_live_database
+from conftest import with_sample_data
 from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
@@ -76,11 +77,10 @@ def server_state(project) -> dict:
 
 
 @pytest.fixture(scope="module")
-def shared(server, tmp_path_factory):
+def shared(server, sample_template, tmp_path_factory):
     """One migrated project with the sample campaign for the whole module (a live database to guard)."""
-    made = copy_project(server, tmp_path_factory.mktemp("untrusted") / "project")
-    made.invoke("migrate", check=True)
-    made.invoke("sample-data", check=True)
+    made = with_sample_data(copy_project(server, tmp_path_factory.mktemp("untrusted") / "project"),
+                            sample_template)
     yield made
     drop_live_database(made)
 
