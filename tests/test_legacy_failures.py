@@ -18,6 +18,7 @@ from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
 
+from tooling.bundle_store import BundleStore
 from tooling.embedded_server import binaries_dir
 
 REGISTRY_MIGRATION = "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
@@ -173,9 +174,11 @@ def test_an_existing_bundle_is_never_overwritten(project):
     result = project.invoke("legacy", "--db", dump, "--name", "first")
     assert result.returncode == 2 and "exists already" in result.stderr
     assert (project.root / "db_backups/bundles/first/manifest.json").read_text() == manifest
-    project.invoke("legacy", "--db", dump, check=True)
-    project.invoke("legacy", "--db", dump, check=True)
-    assert len(bundles_of(project)) == 3
+    # A default name is never refused: it gets the next free suffix instead.
+    store = BundleStore(project.root / "db_backups/bundles")
+    assert store.free_name("first", exact=False) == "first-2"
+    (project.root / "db_backups/bundles/first-2").mkdir()
+    assert store.free_name("first", exact=False) == "first-3"
 
 
 def test_an_incomplete_custom_migration_fails_verification_and_writes_no_bundle(project):
