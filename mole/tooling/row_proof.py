@@ -51,10 +51,18 @@ class RowDifference:
         return f"{self.table}.{self.column}: {self.count} original values changed (first keys: {keys})"
 
 
-def key_text(columns: tuple[str, ...], alias: str = "") -> str:
-    """The primary key as one text value (its columns' text forms, comma separated)."""
-    prefix = f"{alias}." if alias else ""
-    return " || ',' || ".join(f"{prefix}{quote_identifier(column)}::text" for column in columns)
+def key_columns(columns: tuple[str, ...]) -> str:
+    """The primary key's columns as `k0, k1, ...`: kept in their own types (a join on them is fast)."""
+    return ", ".join(f"{quote_identifier(column)} AS k{index}" for index, column in enumerate(columns))
+
+
+def key_join(size: int) -> str:
+    return " AND ".join(f"now.k{index} = before.k{index}" for index in range(size))
+
+
+def key_text(size: int) -> str:
+    """The recorded key as one text, for the first keys a report names."""
+    return " || ',' || ".join(f"before.k{index}::text" for index in range(size))
 
 
 def digest(column: str) -> str:
@@ -74,8 +82,9 @@ def record_rows(backend: Backend, database: str, snapshot: dict[str, Any]) -> li
         item = RecordedTable(f"public.{name}", tuple(primary["columns"]), tuple(table["columns"]),
                              f"{PROOF_SCHEMA}.t{number}")
         digests = ", ".join(digest(column) for column in item.columns)
+        # Unlogged: the digests live as long as this run and need no crash safety (half the time).
         statements.append(
-            f"CREATE TABLE {item.proof} AS SELECT {key_text(item.key)} AS key, "
+            f"CREATE UNLOGGED TABLE {item.proof} AS SELECT {key_columns(item.key)}, "
             f"ARRAY[{digests}]::int8[] AS digests FROM public.{quote_identifier(name)}"
         )
         recorded.append(item)
@@ -94,55 +103,83 @@ def compare_rows(
     A column not in "compare" is reported by the data check (dropped, converted to a new
     type, moved to another table).
     """
-    queries, unproven = [], []
+    comparisons, unproven = [], []
     for item in recorded:
         place = places.get(item.table)
         if place is None:
             continue
-        columns = place["columns"]
-        if not all(column in columns for column in item.key):
+        if not all(column in place["columns"] for column in item.key):
             unproven.append(f"{item.table}: its primary key columns moved, rows not compared by key")
             continue
-        queries.append(comparison_query(item, place["table"], columns, place["compare"]))
-    if not queries or backend.runner.dry:
+        comparisons.append(Comparison(item, place["table"], place["columns"], tuple(place["compare"])))
+    if not comparisons or backend.runner.dry:
         return [], unproven
-    # One query for all tables: one round trip, and the server plans each join on its own.
-    union = " UNION ALL ".join(f"({query})" for query in queries)
+    # First one cheap query for all tables (plain counts run in parallel on the server); the
+    # per-column counts and first keys only for a table where something differs.
+    union = " UNION ALL ".join(f"({comparison.query(detailed=False)})" for comparison in comparisons)
     result = backend.sql(f"SELECT json_object_agg(name, found) FROM ({union}) AS tables", database=database)
-    differences = [
-        RowDifference(table, column or None, count, tuple(keys or ()))
-        for table, found in sorted(json.loads(result.stdout.strip()).items())
-        for column, (count, keys) in found.items()
-        if count
-    ]
+    found = json.loads(result.stdout.strip())
+    differences = []
+    for comparison in comparisons:
+        if not any(found[comparison.item.table].values()):
+            continue
+        query = f"SELECT found FROM ({comparison.query(detailed=True)}) AS detailed"
+        detailed = json.loads(backend.sql(query, database=database).stdout.strip())
+        differences += [
+            RowDifference(comparison.item.table, column or None, count, tuple(keys or ()))
+            for column, (count, keys) in detailed.items()
+            if count
+        ]
     return differences, unproven
 
 
-def comparison_query(item: RecordedTable, place: str, columns: dict[str, str], compare: list[str]) -> str:
-    """One row: the recorded table's name, and {column ("" for whole rows): [count, first keys]}."""
-    schema, name = place.split(".", 1)
-    compared = [(index, column) for index, column in enumerate(item.columns) if column in compare]
-    after_key = key_text(tuple(columns[column] for column in item.key))
-    after_digests = ", ".join(f"{digest(columns[column])} AS d{index}" for index, column in compared)
-    conditions = {"": "now.key IS NULL"}
-    for index, column in compared:
-        before = f"before.digests[{index + 1}]"
-        conditions[column] = (f"now.key IS NOT NULL AND {before} IS NOT NULL "
-                              f"AND {before} IS DISTINCT FROM now.d{index}")
-    counts = [
-        f"{sql_literal(column)}, jsonb_build_array(count(*) FILTER (WHERE {condition}), "
-        f"(array_agg(before.key ORDER BY before.key) FILTER (WHERE {condition}))[1:{SHOWN_KEYS}])"
-        for column, condition in conditions.items()
-    ]
-    # jsonb_build_object takes at most 100 arguments: wide tables are built in parts and merged.
-    merged = " || ".join(
-        f"jsonb_build_object({', '.join(counts[start:start + 50])})" for start in range(0, len(counts), 50)
-    )
-    return (
-        f"SELECT {sql_literal(item.table)} AS name, {merged} AS found FROM {item.proof} AS before LEFT JOIN "
-        f"(SELECT {after_key} AS key{', ' if after_digests else ''}{after_digests} "
-        f"FROM {quote_identifier(schema)}.{quote_identifier(name)}) AS now ON now.key = before.key"
-    )
+@dataclass(frozen=True)
+class Comparison:
+    """One recorded table against its place after the migration (`columns`: names there)."""
+
+    item: RecordedTable
+    place: str
+    columns: dict[str, str]
+    compare: tuple[str, ...]
+
+    def query(self, *, detailed: bool) -> str:
+        """One row: the recorded table's name, and {what: count} (`detailed`: {column, "" for whole
+        rows: [count, first keys]}; else {"missing": rows, "changed": rows with any value changed})."""
+        schema, name = self.place.split(".", 1)
+        size = len(self.item.key)
+        compared = [(index, column) for index, column in enumerate(self.item.columns)
+                    if column in self.compare]
+        after_key = ", ".join(f"{quote_identifier(self.columns[column])} AS k{index}"
+                              for index, column in enumerate(self.item.key))
+        after_digests = "".join(f", {digest(self.columns[column])} AS d{index}" for index, column in compared)
+        missing = "now.k0 IS NULL"
+        changed = {
+            column: f"before.digests[{index + 1}] IS NOT NULL AND before.digests[{index + 1}] "
+                    f"IS DISTINCT FROM now.d{index}"
+            for index, column in compared
+        }
+        if detailed:
+            conditions = {"": missing} | {column: f"NOT ({missing}) AND {condition}"
+                                          for column, condition in changed.items()}
+            counts = [
+                f"{sql_literal(column)}, jsonb_build_array(count(*) FILTER (WHERE {condition}), "
+                f"(array_agg({key_text(size)} ORDER BY {', '.join(f'before.k{i}' for i in range(size))}) "
+                f"FILTER (WHERE {condition}))[1:{SHOWN_KEYS}])"
+                for column, condition in conditions.items()
+            ]
+        else:
+            any_changed = " OR ".join(f"({condition})" for condition in changed.values()) or "false"
+            counts = [f"'missing', count(*) FILTER (WHERE {missing})",
+                      f"'changed', count(*) FILTER (WHERE NOT ({missing}) AND ({any_changed}))"]
+        # jsonb_build_object takes at most 100 arguments: wide tables are built in parts and merged.
+        merged = " || ".join(f"jsonb_build_object({', '.join(counts[start:start + 50])})"
+                             for start in range(0, len(counts), 50))
+        return (
+            f"SELECT {sql_literal(self.item.table)} AS name, {merged} AS found "
+            f"FROM {self.item.proof} AS before LEFT JOIN "
+            f"(SELECT {after_key}{after_digests} FROM {quote_identifier(schema)}.{quote_identifier(name)}) "
+            f"AS now ON {key_join(size)}"
+        )
 
 
 def drop_proof(backend: Backend, database: str) -> None:
