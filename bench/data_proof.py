@@ -55,9 +55,9 @@ def main() -> None:
                            database="loaded").stdout.strip()
         _, after = seconds_of(lambda: take_inventory(backend, "loaded", public))
         data = check_data(before, after)
-        compare, (differences, _) = seconds_of(lambda: compare_rows(backend, "loaded", recorded, data.places))
+        compare, comparison = seconds_of(lambda: compare_rows(backend, "loaded", recorded, data.places))
         drop_proof(backend, "loaded")
-        assert not differences, differences
+        assert not comparison.differences, comparison.differences
         print(f"poses: {poses:,}   dump {dump.stat().st_size / 2**20:.1f} MiB")
         print(f"floor: psql -f        {load:7.2f} s")
         for label, seconds in (("inventory (once)", inventory), ("record digests", record),

@@ -10,6 +10,7 @@ import pytest
 from test_untrusted_dumps import backend_of
 
 from tooling.data_check import check_data
+from tooling.data_check import settle
 from tooling.data_inventory import take_inventory
 from tooling.database_facts import schema_snapshot
 from tooling.row_proof import PROOF_SCHEMA
@@ -41,12 +42,13 @@ def proof_after(backend, migration_sql: str):
         backend.sql_statements([migration_sql], database=database)
         after = take_inventory(backend, database, {"public": schema_snapshot(backend, database)})
         data = check_data(before, after)
-        differences, unproven = compare_rows(backend, database, recorded, data.places)
+        comparison = compare_rows(backend, database, recorded, data.places)
+        settle(data, comparison.differences, comparison.compared)
         drop_proof(backend, database)
         schemas = backend.sql(f"SELECT count(*) FROM pg_namespace WHERE nspname = '{PROOF_SCHEMA}'",
                               database=database).stdout.strip()
         assert schemas == "0"
-    return data, [difference.describe() for difference in differences], unproven
+    return data, [difference.describe() for difference in comparison.differences], comparison.unproven
 
 
 def test_rows_added_and_nulls_filled_as_a_migration_does_pass(backend):
@@ -92,3 +94,39 @@ def test_a_renamed_column_is_compared_under_its_new_name(backend):
     assert data.moved == ["public.data_collection_pose.note -> public.data_collection_pose.remark"]
     assert data.places["public.data_collection_pose"]["columns"]["note"] == "remark"
     assert differences == [] and unproven == []
+
+
+def test_a_dropped_column_in_a_table_that_grew_is_a_loss(backend):
+    data, _, _ = proof_after(backend, """
+        INSERT INTO data_collection_pose VALUES (201, 'gps', 1, 'added');
+        ALTER TABLE data_collection_pose DROP COLUMN note;
+    """)
+    assert data.losses == ["public.data_collection_pose.note: its 200 non-NULL values are nowhere after the "
+                           "migration (the column was dropped, or moved with its values changed)"]
+
+
+def test_a_conversion_that_changes_values_is_a_loss_and_one_that_keeps_them_is_not(backend):
+    data, differences, _ = proof_after(backend, """
+        ALTER TABLE data_collection_pose ALTER COLUMN id TYPE bigint;
+        ALTER TABLE data_collection_pose ALTER COLUMN x TYPE numeric
+            USING (CASE WHEN id = 5 THEN 0 ELSE x END);
+    """)
+    assert data.converted == ["public.data_collection_pose.id: integer -> bigint",
+                              "public.data_collection_pose.x: double precision -> numeric"]
+    assert differences == ["public.data_collection_pose.x: 1 original values changed (first keys: 5)"]
+    assert data.losses == differences
+
+
+def test_text_rewritten_by_a_conversion_to_json_is_reported_as_converted(backend):
+    data, _, _ = proof_after(backend, """
+        UPDATE data_collection_pose SET note = '{"n":' || id || '}';
+        ALTER TABLE data_collection_pose ALTER COLUMN note TYPE jsonb USING note::jsonb;
+    """)
+    assert data.losses == []
+    rewritten = "public.data_collection_pose.note: 200 values rewritten as jsonb (first keys: 1, 2, 3)"
+    assert rewritten in data.converted
+
+
+def test_a_changed_value_is_named_by_its_key_not_guessed_from_sums(backend):
+    data, _, _ = proof_after(backend, "UPDATE data_collection_pose SET x = x + 1e-9 WHERE id = 77")
+    assert data.losses == ["public.data_collection_pose.x: 1 original values changed (first keys: 77)"]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+JSON_TYPES = frozenset({"json", "jsonb"})
+
 
 @dataclass
 class DataCheck:
@@ -26,7 +28,10 @@ class DataCheck:
     grown: list[str] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)
     unproven: list[str] = field(default_factory=list)
-    # {"schema.table": {"table": its place after, "columns": {column: name there}, "compare": [columns]}}
+    # Losses the row proof will name by key, if it covers their table: {(table, column or None): message}
+    suspects: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    # {"schema.table": {"table": its place after, "columns": {column: name there}, "compare": [columns],
+    #                   "converted": {column: its new type}}}
     places: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,6 +72,11 @@ def find_column(checksum: str, after: dict, preferred: str | None) -> str | None
 
 
 def check_data(before: dict[str, Any], after: dict[str, Any]) -> DataCheck:
+    """Place every table and column of `before` in `after` and report what happened to them.
+
+    Losses that the row proof can name by key (rows deleted, values changed or cleared)
+    go to `suspects`; `settle` turns them into losses where no row proof covers them.
+    """
     result = DataCheck()
     for name, table in sorted(before.items()):
         place = find_table(name, table, before, after)
@@ -78,42 +88,45 @@ def check_data(before: dict[str, Any], after: dict[str, Any]) -> DataCheck:
             result.moved.append(f"{name} -> {place}")
         rows_after = after[place]["rows"]
         result.kept_rows += min(rows_after, table["rows"])
+        result.places[name] = {"table": place, "columns": {}, "compare": [], "converted": {}}
+        grown = rows_after > table["rows"]
         if rows_after < table["rows"]:
-            result.losses.append(f"{name}: {table['rows'] - rows_after} of {table['rows']} rows deleted")
-            continue
-        place_of = {"table": place, "columns": {}, "compare": []}
-        result.places[name] = place_of
-        if rows_after > table["rows"]:
+            deleted = table["rows"] - rows_after
+            result.suspects[(name, None)] = f"{name}: {deleted} of {table['rows']} rows deleted"
+        elif grown:
             # Sums over rows cannot match with rows added: the row proof compares the original ones.
             result.grown.append(f"{name}: {rows_after - table['rows']} rows added; "
                                 f"its {table['rows']} original rows compared by key")
-            for column, data in table["columns"].items():
-                same = after[place]["columns"].get(column)
-                if same:
-                    place_of["columns"][column] = column
-                    if same["type"] == data["type"]:
-                        place_of["compare"].append(column)
-            continue
         for column, data in table["columns"].items():
-            check_column(result, name, place, column, data, after)
+            check_column(result, name, place, column, data, after, sums_comparable=not grown)
     return result
 
 
-def check_column(result: DataCheck, name: str, place: str, column: str, data: dict, after: dict) -> None:
-    """Place one column (recorded in `result.places`) and report what happened to it."""
+def check_column(
+    result: DataCheck, name: str, place: str, column: str, data: dict, after: dict, *, sums_comparable: bool
+) -> None:
+    """Place one column (recorded in `result.places`) and report what happened to it.
+
+    `sums_comparable` is False when the table gained rows: its checksums cannot match then,
+    and only the row proof can tell whether a same-named column kept its values.
+    """
     place_of = result.places[name]
     same = after[place]["columns"].get(column)
     if same:
         place_of["columns"][column] = column
     if not data["non_null"]:
         return
-    if same and same["checksum"] == data["checksum"]:
-        place_of["compare"].append(column)
-        return
     if same and same["type"] != data["type"]:
         result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
+        place_of["compare"].append(column)
+        place_of["converted"][column] = same["type"]
         return
-    found = find_column(data["checksum"], after, place)
+    if same and (not sums_comparable or same["checksum"] == data["checksum"]):
+        place_of["compare"].append(column)
+        if same["non_null"] > data["non_null"]:
+            fill_reported(result, name, column, same["non_null"] - data["non_null"], data["non_null"])
+        return
+    found = find_column(data["checksum"], after, place) if sums_comparable else None
     if found:
         result.moved.append(f"{name}.{column} -> {found}")
         where, _, moved_to = found.rpartition(".")
@@ -122,16 +135,40 @@ def check_column(result: DataCheck, name: str, place: str, column: str, data: di
             place_of["compare"].append(column)
     elif same and same["non_null"] > data["non_null"]:
         # A data migration gave values to NULLs (0006 does): the row proof compares the others.
-        filled = same["non_null"] - data["non_null"]
-        result.filled.append(
-            f"{name}.{column}: {filled} NULLs given values by a migration; "
-            f"its {data['non_null']} original values compared by key"
-        )
+        fill_reported(result, name, column, same["non_null"] - data["non_null"], data["non_null"])
         place_of["compare"].append(column)
     elif same and same["non_null"] == data["non_null"]:
-        result.losses.append(f"{name}.{column}: values changed in {data['non_null']} non-NULL rows")
+        place_of["compare"].append(column)
+        result.suspects[(name, column)] = (f"{name}.{column}: values changed in some of its "
+                                           f"{data['non_null']} non-NULL rows")
     elif same:
+        place_of["compare"].append(column)
         cleared = data["non_null"] - same["non_null"]
-        result.losses.append(f"{name}.{column}: {cleared} of {data['non_null']} non-NULL values set to NULL")
+        result.suspects[(name, column)] = (f"{name}.{column}: {cleared} of {data['non_null']} "
+                                           "non-NULL values set to NULL")
     else:
-        result.losses.append(f"{name}.{column}: {data['non_null']} non-NULL values dropped")
+        result.losses.append(f"{name}.{column}: its {data['non_null']} non-NULL values are nowhere after "
+                             "the migration (the column was dropped, or moved with its values changed)")
+
+
+def fill_reported(result: DataCheck, name: str, column: str, filled: int, original: int) -> None:
+    result.filled.append(f"{name}.{column}: {filled} NULLs given values by a migration; "
+                         f"its {original} original values compared by key")
+
+
+def settle(result: DataCheck, differences: list[Any], compared: set[str]) -> None:
+    """Fold the row proof into `result`: its differences (`RowDifference`s) are the losses of
+    the tables it `compared`; elsewhere the suspects stand. A changed value in a column converted
+    to JSON is the conversion's rewriting (spacing, key order), reported as converted."""
+    for (table, column), message in sorted(result.suspects.items(), key=str):
+        if table not in compared:
+            result.losses.append(message)
+    for difference in differences:
+        converted = result.places[difference.table]["converted"].get(difference.column or "")
+        if converted in JSON_TYPES:
+            keys = ", ".join(difference.first_keys)
+            result.converted.append(f"{difference.table}.{difference.column}: {difference.count} values "
+                                    f"rewritten as {converted} (first keys: {keys})")
+        else:
+            result.losses.append(difference.describe())
+    result.suspects.clear()

@@ -26,6 +26,7 @@ from .bundle_store import Bundle
 from .bundle_store import BundleStore
 from .data_check import DataCheck
 from .data_check import check_data
+from .data_check import settle
 from .data_inventory import take_inventory
 from .database_facts import data_collection_head
 from .database_facts import migration_state
@@ -190,9 +191,9 @@ def inventory_after(backend: Backend, database: str, public: dict[str, Any]) -> 
 
 def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data: DataCheck) -> None:
     """Compare every original row by key where the data check placed it; then drop the digests."""
-    differences, unproven = compare_rows(backend, database, rows, data.places)
-    data.losses += [difference.describe() for difference in differences]
-    data.unproven += unproven
+    comparison = compare_rows(backend, database, rows, data.places)
+    settle(data, comparison.differences, comparison.compared)
+    data.unproven += comparison.unproven
     drop_proof(backend, database)
 
 

@@ -67,8 +67,10 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "",
         "## Data",
         "",
-        f"{data['kept_rows']} rows of the original are all in the migrated database: each row was "
-        "looked up by its primary key and each of its values compared (64-bit digests per value).",
+        f"{data['kept_rows']} rows of the original are in the migrated database. Each original row of a "
+        "table with a primary key was looked up by its key, and each of its non-NULL values compared "
+        "(64-bit digests of the value's text) wherever its column went; what was not compared, and why, "
+        "is listed below.",
     ]
     for title, key in (
         ("Moved or renamed", "moved"),

@@ -93,10 +93,19 @@ def record_rows(backend: Backend, database: str, snapshot: dict[str, Any]) -> li
     return recorded
 
 
+@dataclass(frozen=True)
+class RowComparison:
+    """`differences` found in the `compared` tables; `unproven` says why others could not be compared."""
+
+    differences: list[RowDifference]
+    compared: set[str]
+    unproven: list[str]
+
+
 def compare_rows(
     backend: Backend, database: str, recorded: list[RecordedTable], places: dict[str, Any]
-) -> tuple[list[RowDifference], list[str]]:
-    """Compare each recorded table with where it went; (differences, tables that could not be compared).
+) -> RowComparison:
+    """Compare each recorded table with where it went.
 
     `places` is `DataCheck.places`: for a recorded `schema.table`, {"table": its place after,
     "columns": {column: its name there}, "compare": [columns whose values must be unchanged]}.
@@ -112,8 +121,9 @@ def compare_rows(
             unproven.append(f"{item.table}: its primary key columns moved, rows not compared by key")
             continue
         comparisons.append(Comparison(item, place["table"], place["columns"], tuple(place["compare"])))
+    compared = {comparison.item.table for comparison in comparisons}
     if not comparisons or backend.runner.dry:
-        return [], unproven
+        return RowComparison([], compared, unproven)
     # First one cheap query for all tables (plain counts run in parallel on the server); the
     # per-column counts and first keys only for a table where something differs.
     union = " UNION ALL ".join(f"({comparison.query(detailed=False)})" for comparison in comparisons)
@@ -130,7 +140,7 @@ def compare_rows(
             for column, (count, keys) in detailed.items()
             if count
         ]
-    return differences, unproven
+    return RowComparison(differences, compared, unproven)
 
 
 @dataclass(frozen=True)
