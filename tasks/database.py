@@ -50,6 +50,8 @@ def status(c, backend=None):
     chosen = backend_of(c, backend, ready=False)
     print(f"backend:    {chosen.describe()}")
     if not chosen.is_available():
+        if chosen.name == "url":
+            chosen.up()  # not ours to start: says why it cannot be used (no server, a refused login)
         print("server:     not running (start it with `invoke up`)")
         show_debris(clear_debris(c))
         return
@@ -63,7 +65,7 @@ def status(c, backend=None):
         print(f"repaired:   {repaired}")
     show_debris(clear_debris(c, chosen))
     for database, what in kept_copies(chosen):
-        print(f"open copy:  {database} ({what}; `invoke open` reuses it, `--drop-copy` drops it)")
+        print(f"open copy:  {database} ({what}; `--drop-copy` drops it)")
     if not chosen.database_exists(chosen.database):
         print(f"database:   {chosen.database} (does not exist yet: `invoke migrate` creates it)")
         return

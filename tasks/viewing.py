@@ -36,6 +36,8 @@ def open_(c, bundle=None, backup=None, port=DEFAULT_PORT, drop_copy=False, backe
 
     if bool(bundle) == bool(backup):
         raise Exit("error: give either --bundle or --backup", code=2)
+    if not str(port).isdigit() or not 1 <= int(port) <= 65535:
+        raise Exit(f"error: --port must be a number from 1 to 65535, not {port!r}", code=2)
     if drop_copy:
         kind, name = ("bundle", bundle) if bundle else ("backup", backup)
         dropped = drop(backend_of(c, backend), settings_of(c), kind, name)

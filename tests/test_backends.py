@@ -156,3 +156,24 @@ def test_a_malformed_url_is_one_line_without_the_password(project, url, problem)
     assert result.returncode == 2
     [line] = [line for line in result.stderr.splitlines() if line]
     assert line.startswith("error: the url backend needs") and problem in line and "s3cret" not in line
+
+
+def test_url_backend_works_as_a_user_that_may_create_databases_and_roles_but_is_no_superuser(project):
+    project.server.sql("postgres", "DROP ROLE IF EXISTS tooler")
+    project.server.sql("postgres", "CREATE ROLE tooler LOGIN CREATEDB CREATEROLE")
+    socket_dir = project.server.environment["PGHOST"]
+    env = {"INVOKE_MOLE_BACKEND": "url",
+           "INVOKE_MOLE_URL": f"postgresql://tooler@/{project.database}?host={socket_dir}"}
+    try:
+        project.invoke("migrate", check=True, extra_env=env)
+        dump = REPO / "examples" / "legacy" / "old_mole_0005.sql"
+        project.invoke("legacy", "--db", str(dump), "--name", "as-tooler", check=True, extra_env=env)
+        assert project.sql("SELECT rolname FROM pg_roles WHERE rolname LIKE 'mole|_load|_%' ESCAPE '|'",
+                           "postgres") == []
+        status = project.invoke("status", extra_env={**env, "INVOKE_MOLE_URL": env["INVOKE_MOLE_URL"].replace(
+            "tooler@", "nobody@")})
+        assert status.returncode == 2 and "refused the login" in status.stderr
+    finally:
+        project.server.sql("postgres", f'DROP DATABASE IF EXISTS "{project.database}" WITH (FORCE)')
+        project.server.sql("postgres", "DROP OWNED BY tooler")
+        project.server.sql("postgres", "DROP ROLE tooler")

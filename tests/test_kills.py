@@ -8,6 +8,7 @@ as the system's OOM killer would, not its process group.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -148,7 +149,8 @@ def test_a_second_restore_is_refused_while_the_first_is_working(sample):
         assert second.returncode == 2
         assert f"error: another restore into {sample.database!r} is running" in second.stderr
         status = sample.invoke("status", check=True)
-        assert f"staging database {sample.database}__restoring (its run is still working)" in status.stdout
+        assert re.search(r"debris: +scratch database mole_scratch_restore_\S+ \(its run is still working\)",
+                         status.stdout), status.stdout
     finally:
         first.kill()
         first.wait()
@@ -179,3 +181,23 @@ def port_closes(port: int, seconds: float = 20) -> bool:
                 return True
         time.sleep(0.2)
     return False
+
+
+def test_a_database_killed_before_its_comment_is_known_by_its_name(sample):
+    """A kill between CREATE DATABASE and its COMMENT: the name alone says whose it was."""
+    from tooling.debris import SCRATCH_PREFIX
+    from tooling.owner import Owner
+    from tooling.owner import this_host
+
+    gone = Owner(this_host(), 4_000_000, 1)
+    name = f"{SCRATCH_PREFIX}restore_{gone.token}_abcd"
+    sample.sql(f'CREATE DATABASE "{name}"', "postgres")
+    cleaned_by_status(sample)
+
+
+@pytest.mark.parametrize("reserved", ["mole_scratch_field_1_2_aa", "mole_load_x", "field__restoring",
+                                      "field__replaced"])
+def test_a_live_database_may_not_take_a_name_the_clean_up_owns(sample, reserved):
+    result = sample.invoke("status", extra_env={"INVOKE_MOLE_DATABASE": reserved})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: the database name {reserved!r} is reserved")

@@ -195,7 +195,8 @@ def test_failed_pg_restore_leaves_live_database_intact(migrated):
     assert result.stderr.startswith("error: ")
     assert migrated.sql("SELECT count(*) FROM data_collection_tester WHERE name = 'marker'")[0][0] == 1
     staging = migrated.sql(
-        f"SELECT count(*) FROM pg_database WHERE datname = '{migrated.database}__restoring'", "postgres"
+        "SELECT count(*) FROM pg_database WHERE datname LIKE 'mole|_scratch|_restore|_%' ESCAPE '|'",
+        "postgres",
     )
     assert staging[0][0] == 0
 

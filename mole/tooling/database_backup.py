@@ -13,7 +13,6 @@ from .backup_store import BackupStore
 from .backup_store import utc_now
 from .database_facts import data_collection_head
 from .database_facts import migration_state
-from .debris import STAGING_SUFFIX
 from .debris import find_on_server
 from .errors import DatabaseNotFound
 from .errors import RestoreRunning
@@ -21,6 +20,7 @@ from .fault_injection import pause_point
 from .owner import OwnerState
 
 DUMP_FORMAT = "pg_dump custom (-Fc)"
+RESTORING_INTO = "restoring into"
 
 
 def take_backup(
@@ -64,13 +64,17 @@ def take_backup(
 
 
 def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
-    """Restore a custom-format dump so that it becomes database `target`, or change nothing."""
-    staging = staging_name(target)
-    restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={staging}"]
-    refuse_concurrent_restore(backend, staging, target)
-    backend.drop_database(staging)
-    backend.create_database(staging, temporary=True)
-    try:
+    """Restore a custom-format dump so that it becomes database `target`, or change nothing.
+
+    It is restored into a scratch database first (named after this run, so that a kill at any
+    instant leaves it to the next run's clean-up), which then takes `target`'s place.
+    Raises RestoreRunning if another run is restoring into `target`.
+    """
+    purpose = f"{RESTORING_INTO} {target}"
+    refuse_concurrent_restore(backend, target, purpose)
+    # Dropped afterwards whatever happens: after the swap, the name is gone and nothing is dropped.
+    with backend.scratch_database("restore", note=purpose) as staging:
+        restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={staging}"]
         with dump.open("rb") as stream:
             backend.client("pg_restore", restore_args, stdin=stream, stdin_path=dump)
         pause_point("restore-staged")
@@ -78,23 +82,15 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
             backend.replace_database(target, staging)
         else:
             backend.rename_database(staging, target, was_temporary=True)
-    except BaseException:
-        # The swap is all or nothing: whatever failed, `target` is intact and staging is left over.
-        backend.drop_database(staging)
-        raise
 
 
-def staging_name(target: str) -> str:
-    return f"{target[:63 - len(STAGING_SUFFIX)]}{STAGING_SUFFIX}"
-
-
-def refuse_concurrent_restore(backend: Backend, staging: str, target: str) -> None:
-    """A staging database whose run is still working belongs to another restore: leave it be."""
+def refuse_concurrent_restore(backend: Backend, target: str, purpose: str) -> None:
+    """A restore into `target` by a run still working: a second one would race it."""
     if backend.runner.dry:
         return
     for item in find_on_server(backend):
-        if item.name == staging and item.state is OwnerState.ALIVE:
-            raise RestoreRunning(f"another restore into {target!r} is running (staging database {staging})")
+        if item.note.endswith(f" {purpose}") and item.state is OwnerState.ALIVE:
+            raise RestoreRunning(f"another restore into {target!r} is running (staging database {item.name})")
 
 
 def replace_live_database(

@@ -41,7 +41,7 @@ WORK_FOLDER_PREFIX = "legacy-"
 KEPT_MARKER = "kept on request (--keep-scratch): drop it yourself"
 OPEN_LOCKS = "open"
 
-TOKEN = r"(?P<token>[0-9]+_[0-9]+)"
+TOKEN = r"(?P<token>[0-9]+_[0-9]+_[0-9a-f]{6})"
 SCRATCH_NAME = re.compile(rf"{SCRATCH_PREFIX}[a-z_]+_{TOKEN}_[0-9a-f]+")
 LOAD_ROLE_NAME = re.compile(rf"{LOAD_ROLE_PREFIX}{TOKEN}_[0-9a-f]+")
 PARTIAL_NAME = re.compile(rf"\..+\.partial-{TOKEN}")
@@ -56,10 +56,11 @@ class Leftover:
     kind: str
     name: str
     state: OwnerState | None
+    note: str = ""  # a database's or role's comment
 
     @classmethod
-    def owned_by(cls, kind: str, name: str, owner: Owner | None) -> Leftover:
-        return cls(kind, name, owner.state() if owner else None)
+    def owned_by(cls, kind: str, name: str, owner: Owner | None, note: str = "") -> Leftover:
+        return cls(kind, name, owner.state() if owner else None, note)
 
     def describe(self) -> str:
         state = self.state
@@ -87,7 +88,7 @@ class Cleanup:
 
 
 def scratch_database_name(purpose: str) -> str:
-    return f"{SCRATCH_PREFIX}{purpose}_{this_process().token}_{secrets.token_hex(4)}"
+    return f"{SCRATCH_PREFIX}{purpose}_{this_process().token}_{secrets.token_hex(2)}"
 
 
 def load_role_name() -> str:
@@ -105,9 +106,9 @@ def work_folder(parent: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{WORK_FOLDER_PREFIX}{this_process().token}-", dir=parent))
 
 
-def marker_comment(kind: str, name: str) -> str:
-    """`COMMENT ON DATABASE|ROLE name IS` this run's marker."""
-    return comment_on(kind, name, this_process().marker)
+def marker_comment(kind: str, name: str, purpose: str = "") -> str:
+    """`COMMENT ON DATABASE|ROLE name IS` this run's marker (and `purpose`, if given)."""
+    return comment_on(kind, name, f"{this_process().marker} {purpose}".strip())
 
 
 def comment_on(kind: str, name: str, text: str | None) -> str:
@@ -212,7 +213,7 @@ def find_on_server(backend: Backend) -> list[Leftover]:
         owner = owner_in_marker(note)
         if owner is None and pattern is not None and (matched := pattern.fullmatch(name)):
             owner = owner_of_token(matched["token"])
-        found.append(Leftover.owned_by(what, name, owner))
+        found.append(Leftover.owned_by(what, name, owner, note))
     return found
 
 

@@ -43,12 +43,15 @@ def owning_role(backend: Backend, database: str) -> Iterator[LoadRole]:
         # Only the SCRAM verifier reaches the server (and any statement log), never the password.
         verifier = scram_verifier(role.password)
         attributes += f" PASSWORD '{verifier}'"
-    backend.sql_statements([
-        f"CREATE ROLE {quote_identifier(role.name)} {attributes}",
-        marker_comment("ROLE", role.name),
-        f"ALTER DATABASE {quote_identifier(database)} OWNER TO {quote_identifier(role.name)}",
-    ])
     try:
+        backend.sql_statements([
+            f"CREATE ROLE {quote_identifier(role.name)} {attributes}",
+            marker_comment("ROLE", role.name),
+            # A tooling user that is no superuser (the url backend) must be a member of a role to
+            # give it a database and take it back (PostgreSQL 16+: CREATEROLE alone does not make one).
+            f"GRANT {quote_identifier(role.name)} TO CURRENT_USER",
+            f"ALTER DATABASE {quote_identifier(database)} OWNER TO {quote_identifier(role.name)}",
+        ])
         yield role
     finally:
         retire(backend, database, role.name)
@@ -61,6 +64,9 @@ def retire(backend: Backend, database: str, role: str) -> None:
     limits), whatever the dump tried: the database must be as the tooling made it.
     """
     name = quote_identifier(database)
+    exists = backend.sql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{role}'").stdout.strip() == "1"
+    if not exists:
+        return
     backend.sql_statements([
         # A load cut short may still be running on the server: end it, or it holds its locks.
         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'",

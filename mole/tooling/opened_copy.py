@@ -96,10 +96,13 @@ def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> 
 
 def kept_copies(backend: Backend) -> list[tuple[str, str]]:
     """(database, what it is a copy of) for every copy `open` keeps on this server."""
-    return [
-        (database, comment.removeprefix("invoke open copy of ").partition(":")[0] or "an unfinished restore")
-        for database, comment in copy_comments(backend).items()
-    ]
+    return [(database, copy_description(comment)) for database, comment in copy_comments(backend).items()]
+
+
+def copy_description(comment: str) -> str:
+    if not comment:
+        return "an unfinished restore: the next `invoke open` restores it"
+    return comment.removeprefix("invoke open copy of ").partition(":")[0] + "; `invoke open` reuses it"
 
 
 def copy_comments(backend: Backend) -> dict[str, str]:

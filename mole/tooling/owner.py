@@ -7,6 +7,7 @@ file of a run that is still working from one left by a run that was killed.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import socket
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from enum import Enum
 import psutil
 
 MARKER_PREFIX = "mole-tooling temporary"
-TOKEN_PATTERN = re.compile(r"(?P<pid>[0-9]{1,10})_(?P<started>[0-9]{1,16})")
+TOKEN_PATTERN = re.compile(r"(?P<pid>[0-9]{1,10})_(?P<started>[0-9]{1,16})_(?P<host>[0-9a-f]{6})")
 MARKER_PATTERN = re.compile(
     rf"{MARKER_PREFIX} of host (?P<host>\S+) process (?P<pid>[0-9]{{1,10}}) "
     r"started (?P<started>[0-9]{1,16})"
@@ -39,8 +40,9 @@ class Owner:
 
     @property
     def token(self) -> str:
-        """`<pid>_<started>`: fits in a database, role or file name (no host: names are short)."""
-        return f"{self.pid}_{self.started}"
+        """`<pid>_<started>_<host tag>`: fits in a database, role or file name (names are short,
+        so the host is a tag: a folder shared by two machines tells their runs apart)."""
+        return f"{self.pid}_{self.started}_{host_tag(self.host)}"
 
     @property
     def marker(self) -> str:
@@ -58,6 +60,10 @@ def this_host() -> str:
     return socket.gethostname() or "localhost"
 
 
+def host_tag(host: str) -> str:
+    return hashlib.sha256(host.encode()).hexdigest()[:6]
+
+
 def start_time_of(pid: int) -> int | None:
     """The start time of process `pid` in hundredths of a second, or None if there is none."""
     try:
@@ -73,12 +79,14 @@ def this_process() -> Owner:
     return Owner(this_host(), pid, start_time_of(pid) or 0)
 
 
-def owner_of_token(token: str, host: str | None = None) -> Owner | None:
-    """The owner a `<pid>_<started>` token names (on `host`, this one by default), or None."""
+def owner_of_token(token: str) -> Owner | None:
+    """The owner a `<pid>_<started>_<host tag>` token names, or None; a host other than this
+    one is known by its tag only."""
     found = TOKEN_PATTERN.fullmatch(token)
     if found is None:
         return None
-    return Owner(host or this_host(), int(found["pid"]), int(found["started"]))
+    host = this_host() if found["host"] == host_tag(this_host()) else f"host-{found['host']}"
+    return Owner(host, int(found["pid"]), int(found["started"]))
 
 
 def owner_in_marker(text: str) -> Owner | None:

@@ -19,9 +19,13 @@ from typing import Iterable
 from typing import Iterator
 
 from ..debris import KEPT_MARKER
+from ..debris import LOAD_ROLE_PREFIX
+from ..debris import SCRATCH_PREFIX
+from ..debris import STAGING_SUFFIX
 from ..debris import comment_on
 from ..debris import marker_comment
 from ..debris import scratch_database_name
+from ..errors import ToolingError
 from ..fault_injection import fault_point
 from ..fault_injection import pause_point
 from ..names import quote_identifier
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 
 MAINTENANCE_DATABASE = "postgres"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
+RETIRED_SUFFIX = "__replaced"
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class Backend(ABC):
 
     def __init__(self, runner: ProcessRunner, database: str) -> None:
         self.runner = runner
-        self.database = safe_database(database)
+        self.database = refuse_reserved(safe_database(database))
 
     @abstractmethod
     def manage_command(self, args: list[str], database: str) -> Command:
@@ -198,11 +203,12 @@ class Backend(ABC):
         query = f"SELECT 1 FROM pg_database WHERE datname = '{safe_database(name)}'"
         return self.sql(query).stdout.strip() == "1"
 
-    def create_database(self, name: str, *, temporary: bool = False) -> None:
-        """Create `name`; a `temporary` one is marked with this run as its owner (see debris.py)."""
+    def create_database(self, name: str, *, temporary: bool = False, purpose: str = "") -> None:
+        """Create `name`; a `temporary` one is marked with this run as its owner and `purpose`
+        (see debris.py)."""
         statements = [f"CREATE DATABASE {quote_identifier(name)}"]
         if temporary:
-            statements.append(marker_comment("DATABASE", name))
+            statements.append(marker_comment("DATABASE", name, purpose))
         self.sql_statements(statements)
 
     def available_extensions(self, database: str) -> set[str]:
@@ -257,21 +263,36 @@ class Backend(ABC):
         return f"found {retired} and no {target} (an interrupted restore): renamed it back to {target}"
 
     @contextmanager
-    def scratch_database(self, purpose: str, *, keep: bool = False) -> Iterator[str]:
+    def scratch_database(self, purpose: str, *, keep: bool = False, note: str = "") -> Iterator[str]:
         """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`;
-        a kill leaves it to the next run's clean-up (its name and comment say whose it is)."""
+        a kill leaves it to the next run's clean-up (its name and comment say whose it is).
+        `note` is added to its comment (what it is for)."""
         name = scratch_database_name(purpose)
-        self.create_database(name, temporary=True)
+        created = False
         try:
+            self.create_database(name, temporary=True, purpose=note)
+            created = True
             yield name
         finally:
-            if keep:
+            if keep and created:
                 self.sql_statements([comment_on("DATABASE", name, KEPT_MARKER)])
             else:
                 self.drop_database(name)
 
 
+def refuse_reserved(database: str) -> str:
+    """`database`, unless its name is one the clean-up of killed runs owns (debris.py) or a swap uses.
+
+    Raises ToolingError."""
+    if (database.startswith((SCRATCH_PREFIX, LOAD_ROLE_PREFIX))
+            or database.endswith((STAGING_SUFFIX, RETIRED_SUFFIX))):
+        raise ToolingError(f"the database name {database!r} is reserved for the tooling's temporary "
+                           f"databases (names starting {SCRATCH_PREFIX} or {LOAD_ROLE_PREFIX}, or ending "
+                           f"{STAGING_SUFFIX} or {RETIRED_SUFFIX}): choose another")
+    return database
+
+
 def retired_name(target: str) -> str:
     """Where a swap keeps the old `target` until the new one answers."""
-    return f"{target}__replaced"[:63]
+    return f"{target[:63 - len(RETIRED_SUFFIX)]}{RETIRED_SUFFIX}"
 

@@ -136,7 +136,8 @@ class UrlBackend(HostBackend):
         which of the two failed, in psql's words (which never hold the password)."""
         if self.runner.dry:
             return
-        probe = self.client("psql", ["-X", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],
+        # -w: never ask for a password (a missing one is a refused login, not a prompt).
+        probe = self.client("psql", ["-X", "-w", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],
                             capture=True, check=False)
         if probe.returncode == 0:
             return
