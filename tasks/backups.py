@@ -59,7 +59,7 @@ def backups(c):
 def show_partial_backups(cleanup) -> None:
     """Partial backup files: removed ones (their run was killed) and those still being written."""
     for item in cleanup.removed + cleanup.kept:
-        if item.kind == "partial backup file":
+        if item.kind in ("partial backup file", "backup manifest without its dump"):
             done = ": removed" if item in cleanup.removed else ""
             print(f"partial:  {item.describe()}{done}")
 

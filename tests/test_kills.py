@@ -117,6 +117,31 @@ def test_backup_killed_while_writing_leaves_no_partial_file_after_the_next_backu
     assert leftovers(sample) == [] and list(sample.backups.glob("*_again.dump"))
 
 
+def test_backup_killed_between_its_manifest_and_its_dump_leaves_no_manifest_after_the_next_run(sample):
+    killed_at(sample, "backup-manifest-placed", "backup", "--label", "halfway")
+    [manifest] = sample.backups.glob("*_halfway.json")
+    listing = sample.invoke("backups", check=True)
+    assert f"partial:  backup manifest without its dump {manifest}" in listing.stdout
+    assert not [line for line in listing.stdout.splitlines() if line.startswith(manifest.stem)]
+    assert not manifest.exists() and leftovers(sample) == []
+
+
+def test_two_backups_with_the_same_name_at_once_both_keep_their_dump(sample):
+    from tooling.backup_store import BackupStore
+
+    store = BackupStore(sample.backups)
+    name = store.new_name("twin")
+    for number in (1, 2):
+        manifest = {"name": name, "created_utc": "2026-11-30T00:00:00Z"}
+        with store.writing(name, manifest) as stream:
+            stream.write(f"dump {number}".encode())
+    assert sorted(path.name for path in sample.backups.glob(f"{name}*.dump")) == [
+        f"{name}.dump", f"{name}_.dump"]
+    assert store.get(f"{name}_").dump.read_bytes() == b"dump 2"
+    for path in sample.backups.glob(f"{name}*"):
+        path.unlink()
+
+
 @pytest.mark.parametrize("pause", ["restore-staged", "restore-swapped"])
 def test_restore_killed_at_each_step_keeps_a_live_database(sample, pause):
     poses = sample_rows(sample)

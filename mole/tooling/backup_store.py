@@ -5,6 +5,7 @@ complete, so a failed or interrupted dump leaves nothing behind.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from .errors import ChecksumMismatch
 from .errors import ToolingError
 from .fault_injection import pause_point
 from .names import safe_name
+from .owner import this_process
 
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".json"
@@ -75,8 +77,11 @@ class BackupStore:
         self.folder = folder
 
     def new_name(self, label: str) -> str:
-        name = f"{utc_now().strftime(TIMESTAMP_FORMAT)}_{safe_name(label, 'label')}"
-        while (self.folder / f"{name}{DUMP_SUFFIX}").exists():
+        return self.free_name(f"{utc_now().strftime(TIMESTAMP_FORMAT)}_{safe_name(label, 'label')}")
+
+    def free_name(self, name: str) -> str:
+        """`name`, or `name` with underscores added until neither its dump nor its manifest exists."""
+        while any((self.folder / f"{name}{suffix}").exists() for suffix in (DUMP_SUFFIX, MANIFEST_SUFFIX)):
             name += "_"
         return name
 
@@ -121,17 +126,18 @@ class BackupStore:
     def writing(self, name: str, manifest: dict[str, Any]) -> Iterator[IO[bytes]]:
         """An open temporary file for the dump.
 
-        Only if the block succeeds are the dump and its manifest (completed with
-        sha256 and size) renamed into place; otherwise both temporaries go.
+        Only if the block succeeds are the manifest (completed with sha256 and size) and then
+        the dump linked into place, never over an existing file: a backup of the same name
+        made meanwhile keeps it, and this one takes the next free name (`manifest["name"]`
+        says which). A backup is complete once its dump is there; a kill between the two
+        leaves a manifest naming its writer, which the clean-up of killed runs removes.
         """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ToolingError(f"cannot create the backup folder {self.folder}: {error.strerror}") from error
-        final = self.folder / f"{name}{DUMP_SUFFIX}"
-        manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"
-        partial = partial_path(final)
-        partial_manifest = partial_path(manifest_path)
+        partial = partial_path(self.folder / f"{name}{DUMP_SUFFIX}")
+        partial_manifest = partial_path(self.folder / f"{name}{MANIFEST_SUFFIX}")
         try:
             stream = partial.open("xb")
         except OSError as error:
@@ -142,15 +148,47 @@ class BackupStore:
                 stream.flush()
                 os.fsync(stream.fileno())
             pause_point("backup-written")
-            manifest.update(
-                file=final.name, sha256=sha256_of(partial), size_bytes=partial.stat().st_size
-            )
-            partial_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-            partial.replace(final)
-            partial_manifest.replace(manifest_path)
+            manifest.update(sha256=sha256_of(partial), size_bytes=partial.stat().st_size,
+                            writer=this_process().token)
+            self.commit(partial, partial_manifest, manifest)
         except OSError as error:
-            final.unlink(missing_ok=True)
             raise ToolingError(f"cannot write backup {name}: {error.strerror or error}") from error
         finally:
             partial.unlink(missing_ok=True)
             partial_manifest.unlink(missing_ok=True)
+
+    def commit(self, partial: Path, partial_manifest: Path, manifest: dict[str, Any]) -> None:
+        """Link the manifest, then the dump, under the first name free for both."""
+        while True:
+            name = self.free_name(manifest["name"])
+            manifest.update(name=name, file=f"{name}{DUMP_SUFFIX}")
+            partial_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"
+            try:
+                place_exclusively(partial_manifest, manifest_path)
+            except FileExistsError:
+                continue
+            pause_point("backup-manifest-placed")
+            try:
+                place_exclusively(partial, self.folder / manifest["file"])
+            except FileExistsError:
+                manifest_path.unlink()
+                continue
+            return
+
+
+def place_exclusively(source: Path, target: Path) -> None:
+    """Give `source` the name `target`, never over an existing file: a hard link (atomic and
+    exclusive, link(2)); where the filesystem has none, a rename after a check.
+
+    Raises FileExistsError if `target` exists."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if target.exists():
+            raise FileExistsError(errno.EEXIST, "exists", str(target)) from error
+        os.rename(source, target)

@@ -60,7 +60,7 @@ def take_backup(
     }
     with store.writing(name, manifest) as stream:
         backend.client("pg_dump", dump_args, stdout=stream, stdout_path=target)
-    return store.get(name)
+    return store.get(manifest["name"])
 
 
 def load_dump_as(backend: Backend, dump: Path, target: str) -> None:

@@ -162,6 +162,11 @@ def find_files(settings: Settings) -> list[Leftover]:
             matched = PARTIAL_NAME.fullmatch(path.name)
             if matched:
                 found.append(Leftover.owned_by(kind, str(path), owner_of_token(matched["token"])))
+    for path in listing(places["partial backup file"]):
+        if path.suffix == ".json" and not path.with_suffix(".dump").exists():
+            writer = written_by(path)
+            if writer is not None:
+                found.append(Leftover.owned_by("backup manifest without its dump", str(path), writer))
     for path in listing(settings.data_dir):
         matched = WORK_FOLDER_NAME.fullmatch(path.name)
         if matched and path.is_dir():
@@ -171,6 +176,15 @@ def find_files(settings: Settings) -> list[Leftover]:
             state = OwnerState.ALIVE if is_held(path) else OwnerState.GONE
             found.append(Leftover("open session lock", str(path), state))
     return found
+
+
+def written_by(manifest: Path) -> Owner | None:
+    """The run that wrote a backup manifest (its `writer`), or None for one that names none."""
+    try:
+        writer = json.loads(manifest.read_text()).get("writer", "")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return owner_of_token(writer) if isinstance(writer, str) else None
 
 
 def is_held(path: Path) -> bool:
