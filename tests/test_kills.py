@@ -220,6 +220,19 @@ def test_a_database_killed_before_its_comment_is_known_by_its_name(sample):
     cleaned_by_status(sample)
 
 
+def test_a_comment_a_dump_writes_on_its_scratch_database_cannot_keep_it(sample):
+    """The load role owns the scratch database and may comment on it: the name decides, not the comment."""
+    from tooling.debris import SCRATCH_PREFIX
+    from tooling.owner import Owner
+    from tooling.owner import this_host
+    from tooling.owner import this_process
+
+    name = f"{SCRATCH_PREFIX}legacy_{Owner(this_host(), 4_000_001, 1).token}_abcd"
+    sample.sql(f'CREATE DATABASE "{name}"', "postgres")
+    sample.sql(f"COMMENT ON DATABASE \"{name}\" IS '{this_process().marker}'", "postgres")
+    cleaned_by_status(sample)
+
+
 @pytest.mark.parametrize("reserved", ["mole_scratch_field_1_2_aa", "mole_load_x", "field__restoring",
                                       "field__replaced"])
 def test_a_live_database_may_not_take_a_name_the_clean_up_owns(sample, reserved):

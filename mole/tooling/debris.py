@@ -38,7 +38,7 @@ SCRATCH_PREFIX = "mole_scratch_"
 LOAD_ROLE_PREFIX = "mole_load_"
 STAGING_SUFFIX = "__restoring"
 WORK_FOLDER_PREFIX = "legacy-"
-KEPT_MARKER = "kept on request (--keep-scratch): drop it yourself"
+KEPT_PREFIX = "mole_kept_"
 OPEN_LOCKS = "open"
 
 TOKEN = r"(?P<token>[0-9]+_[0-9]+_[0-9a-f]{6})"
@@ -87,7 +87,11 @@ class Cleanup:
         return "; ".join(parts) or None
 
 
-def scratch_database_name(purpose: str) -> str:
+def scratch_database_name(purpose: str, *, kept: bool = False) -> str:
+    """A new scratch database's name: its owner's token in it, or for one the user asked to keep
+    (`kept`), none: that one is never debris."""
+    if kept:
+        return f"{KEPT_PREFIX}{purpose}_{secrets.token_hex(4)}"
     return f"{SCRATCH_PREFIX}{purpose}_{this_process().token}_{secrets.token_hex(2)}"
 
 
@@ -216,17 +220,16 @@ def find_on_server(backend: Backend) -> list[Leftover]:
     """
     found = []
     for kind, name, note in json.loads(backend.sql(query).stdout.strip() or "[]"):
-        if note == KEPT_MARKER:
-            continue
         if kind == "role":
             pattern, what = LOAD_ROLE_NAME, "load role"
         elif name.endswith(STAGING_SUFFIX):
             pattern, what = None, "staging database"
         else:
             pattern, what = SCRATCH_NAME, "scratch database"
-        owner = owner_in_marker(note)
-        if owner is None and pattern is not None and (matched := pattern.fullmatch(name)):
-            owner = owner_of_token(matched["token"])
+        # The name first: a dump owns its scratch database and may change its comment, never its
+        # name (renaming needs CREATEDB). Only staging databases of older releases go by comment.
+        matched = pattern.fullmatch(name) if pattern else None
+        owner = owner_of_token(matched["token"]) if matched else owner_in_marker(note)
         found.append(Leftover.owned_by(what, name, owner, note))
     return found
 

@@ -52,7 +52,11 @@ class Owner:
     def state(self) -> OwnerState:
         if self.host != this_host():
             return OwnerState.ELSEWHERE
-        started = start_time_of(self.pid)
+        try:
+            started = start_time_of(self.pid)
+        except psutil.AccessDenied:
+            # Another user's process whose start the system hides: it may be the owner, so keep.
+            return OwnerState.ALIVE
         return OwnerState.ALIVE if started == self.started else OwnerState.GONE
 
 
@@ -65,18 +69,20 @@ def host_tag(host: str) -> str:
 
 
 def start_time_of(pid: int) -> int | None:
-    """The start time of process `pid` in hundredths of a second, or None if there is none."""
+    """The start time of process `pid` in hundredths of a second, or None if there is none.
+
+    Raises psutil.AccessDenied where the system hides it (another user's process on macOS)."""
     try:
         return round(psutil.Process(pid).create_time() * 100)
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+    except (psutil.NoSuchProcess, ValueError):
         return None
 
 
 @functools.cache
 def this_process() -> Owner:
     """The owner of what this run makes."""
-    pid = psutil.Process().pid
-    return Owner(this_host(), pid, start_time_of(pid) or 0)
+    process = psutil.Process()
+    return Owner(this_host(), process.pid, round(process.create_time() * 100))
 
 
 def owner_of_token(token: str) -> Owner | None:

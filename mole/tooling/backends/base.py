@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from typing import Iterable
 from typing import Iterator
 
-from ..debris import KEPT_MARKER
 from ..debris import LOAD_ROLE_PREFIX
 from ..debris import SCRATCH_PREFIX
 from ..debris import STAGING_SUFFIX
@@ -267,16 +266,12 @@ class Backend(ABC):
         """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`;
         a kill leaves it to the next run's clean-up (its name and comment say whose it is).
         `note` is added to its comment (what it is for)."""
-        name = scratch_database_name(purpose)
-        created = False
+        name = scratch_database_name(purpose, kept=keep)
         try:
-            self.create_database(name, temporary=True, purpose=note)
-            created = True
+            self.create_database(name, temporary=not keep, purpose=note)
             yield name
         finally:
-            if keep and created:
-                self.sql_statements([comment_on("DATABASE", name, KEPT_MARKER)])
-            else:
+            if not keep:
                 self.drop_database(name)
 
 
