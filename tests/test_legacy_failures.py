@@ -55,6 +55,11 @@ def truncated(source, target, fraction=0.5):
     return target
 
 
+def cut_in_a_statement(folder):
+    data = (EXAMPLES / "old_mole_0005.sql").read_bytes()
+    return written(folder / "cut.sql", data[: data.index(b"CREATE TABLE public.data_collection_pose") + 30])
+
+
 def written(path, data: bytes):
     path.write_bytes(data)
     return path
@@ -99,6 +104,7 @@ def gzip_cut(tmp_path):
         (lambda p, t: written(t / "notes.txt", b"field notes, day 3\n"), "is not a PostgreSQL dump"),
         (lambda p, t: written(t / "photo.bin", os.urandom(4096)), "is not a PostgreSQL dump"),
         (lambda p, t: truncated(EXAMPLES / "old_mole_0005.sql", t / "cut.sql"), "is truncated"),
+        (lambda p, t: cut_in_a_statement(t), "is truncated: it ends inside the statement of line"),
         (lambda p, t: truncated(EXAMPLES / "divergent_registry.dump", t / "cut.dump"), "pg_restore failed"),
         (lambda p, t: truncated(EXAMPLES / "mole_archive_0008.tar.gz", t / "cut.tar.gz", 0.7), "damaged"),
         (lambda p, t: gzip_cut(t), "truncated or damaged"),
@@ -111,6 +117,7 @@ def gzip_cut(tmp_path):
         "text",
         "random",
         "cut-sql",
+        "cut-in-statement",
         "cut-custom",
         "cut-archive",
         "cut-gzip",

@@ -19,6 +19,7 @@ from .errors import ToolingError
 from .legacy_input import LegacyInput
 from .psql_script import COPY_DATA
 from .psql_script import COPY_END
+from .psql_script import TAIL
 from .psql_script import ScriptReader
 from .text_encoding import canonical_encoding
 from .text_encoding import check_copy_line
@@ -46,6 +47,10 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
             text = piece.text
         elif piece.kind == COPY_END:
             text = piece.text + settings_assertion(policy, piece.line)
+        elif piece.kind == TAIL and piece.body.strip():
+            # pg_dump ends every statement with `;`: one without it at the end is cut short.
+            raise NotADump(f"{legacy.path} is truncated: it ends inside the statement of line {piece.line}, "
+                           "before pg_dump's 'dump complete' line")
         else:
             decision = policy.decide(piece)
             reader.standard_conforming_strings = policy.standard_conforming_strings
