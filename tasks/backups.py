@@ -114,8 +114,12 @@ def restore(c, backup=None, bundle=None, yes=False, backend=None):
     check()
     if not yes and not chosen.runner.dry:
         confirm(f"Replace database {chosen.database!r} with {what}? [y/N] ")
+    from tooling.debris import RESTORE_LOCKS
+
+    settings = settings_of(c)
     safety = replace_live_database(
-        chosen, backup_store_of(c), dump, lock_wait_timeout=settings_of(c).lock_wait_timeout
+        chosen, backup_store_of(c), dump, lock_wait_timeout=settings.lock_wait_timeout,
+        lock=settings.data_dir / RESTORE_LOCKS / f"{chosen.database}.lock",
     )
     if not chosen.runner.dry:
         saved = f" The previous database was saved as {safety.name}." if safety else ""

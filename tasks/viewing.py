@@ -27,7 +27,7 @@ DEFAULT_PORT = 8000
     },
 )
 @reports_errors
-def open_(c, bundle=None, backup=None, port=DEFAULT_PORT, drop_copy=False, backend=None):
+def open_(c, bundle=None, backup=None, port=None, drop_copy=False, backend=None):
     """Browse a bundle or backup in Mole (a copy, never the live database) until Ctrl-C."""
     from tooling.open_session import drop_copy as drop
     from tooling.open_session import run_open
@@ -36,6 +36,7 @@ def open_(c, bundle=None, backup=None, port=DEFAULT_PORT, drop_copy=False, backe
 
     if bool(bundle) == bool(backup):
         raise Exit("error: give either --bundle or --backup", code=2)
+    port = DEFAULT_PORT if port is None else port
     if not str(port).isdigit() or not 1 <= int(port) <= 65535:
         raise Exit(f"error: --port must be a number from 1 to 65535, not {port!r}", code=2)
     if drop_copy:

@@ -66,7 +66,8 @@ def leftovers(project) -> list[str]:
         "postgres",
     )
     data = project.server.data_dir
-    files = [*data.glob("legacy-*"), *data.glob("open/*.lock"), *data.glob("cache/.*.partial-*"),
+    files = [*data.glob("legacy-*"), *data.glob("open/*.lock"), *data.glob("restore/*.lock"),
+             *data.glob("cache/.*.partial-*"),
              *(project.root / "db_backups").glob("*/.*partial*")]
     return sorted([row[0] for row in rows] + [path.name for path in files])
 
@@ -173,9 +174,11 @@ def test_a_second_restore_is_refused_while_the_first_is_working(sample):
         second = sample.invoke("restore", "--backup", sample.backup, "--yes")
         assert second.returncode == 2
         assert f"error: another restore into {sample.database!r} is running" in second.stderr
+        assert len(second.stderr.splitlines()) == 1
         status = sample.invoke("status", check=True)
         assert re.search(r"debris: +scratch database mole_scratch_restore_\S+ \(its run is still working\)",
                          status.stdout), status.stdout
+        assert re.search(r"debris: +restore lock \S+ \(its run is still working\)", status.stdout)
     finally:
         first.kill()
         first.wait()
@@ -239,3 +242,18 @@ def test_a_live_database_may_not_take_a_name_the_clean_up_owns(sample, reserved)
     result = sample.invoke("status", extra_env={"INVOKE_MOLE_DATABASE": reserved})
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: the database name {reserved!r} is reserved")
+
+
+def test_two_restores_started_together_one_is_refused(sample):
+    """Started at the same instant: the lock, taken before the safety backup, lets one through."""
+    argv = [INVOKE, "restore", "--backup", sample.backup, "--yes"]
+    runs = [subprocess.Popen(argv, cwd=sample.root, env=sample.env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(run.wait(300), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    assert sorted(code for code, _ in results) == [0, 2], results
+    [refusal] = [stderr for code, stderr in results if code == 2]
+    assert refusal.startswith(f"error: another restore into {sample.database!r} is running")
+    assert leftovers(sample) == []

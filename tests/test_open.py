@@ -102,6 +102,8 @@ def test_bad_requests_get_one_error_line(opened_example):
         opened("--bundle", "registry", "--backup", opened_example.backup), "either --bundle or --backup"
     )
     assert_refused(opened(), "either --bundle or --backup")
+    for port in ("abc", "99999", "0"):
+        assert_refused(opened("--bundle", "registry", "--port", port), "--port must be a number from 1 to")
     with OpenedSession(opened_example, "--bundle", opened_example.bundle) as session:
         assert_refused(opened("--backup", opened_example.backup, "--port", str(session.port)), "in use")
         assert_refused(opened("--bundle", opened_example.bundle, "--port", str(free_port())), "already open")

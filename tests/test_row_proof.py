@@ -32,10 +32,10 @@ def backend(server, tmp_path_factory):
     return backend_of(copy_project(server, tmp_path_factory.mktemp("proof") / "project"))
 
 
-def proof_after(backend, migration_sql: str):
-    """(data check, row differences, unproven) for TABLE changed by `migration_sql`."""
+def proof_after(backend, migration_sql: str, before_sql: str = ""):
+    """(data check, row differences, unproven) for TABLE (and `before_sql`) changed by `migration_sql`."""
     with backend.scratch_database("proof") as database:
-        backend.sql_statements([TABLE], database=database)
+        backend.sql_statements([TABLE + before_sql], database=database)
         snapshot = schema_snapshot(backend, database)
         before = take_inventory(backend, database, {"public": snapshot})
         recorded = record_rows(backend, database, snapshot)
@@ -101,8 +101,9 @@ def test_a_dropped_column_in_a_table_that_grew_is_a_loss(backend):
         INSERT INTO data_collection_pose VALUES (201, 'gps', 1, 'added');
         ALTER TABLE data_collection_pose DROP COLUMN note;
     """)
-    assert data.losses == ["public.data_collection_pose.note: its 200 non-NULL values are nowhere after the "
-                           "migration (the column was dropped, or moved with its values changed)"]
+    assert data.losses == ["public.data_collection_pose.note: its 200 non-NULL values were not found "
+                           "together anywhere after the migration (the column was dropped, or moved with "
+                           "values changed or missing)"]
 
 
 def test_a_conversion_that_changes_values_is_a_loss_and_one_that_keeps_them_is_not(backend):
@@ -130,3 +131,14 @@ def test_text_rewritten_by_a_conversion_to_json_is_reported_as_converted(backend
 def test_a_changed_value_is_named_by_its_key_not_guessed_from_sums(backend):
     data, _, _ = proof_after(backend, "UPDATE data_collection_pose SET x = x + 1e-9 WHERE id = 77")
     assert data.losses == ["public.data_collection_pose.x: 1 original values changed (first keys: 77)"]
+
+
+def test_a_changed_column_is_not_taken_for_another_tables_column_with_equal_sums(backend):
+    """Two tables with the same keys and the same values in one column have equal checksums: a
+    change to one must not read as a move to the other."""
+    twin = ("CREATE TABLE data_collection_twin (id integer PRIMARY KEY, note text); "
+            "INSERT INTO data_collection_twin SELECT id, note FROM data_collection_pose;")
+    change = "UPDATE data_collection_pose SET note = 'x' WHERE id = 2"
+    data, differences, _ = proof_after(backend, change, before_sql=twin)
+    assert data.moved == []
+    assert "public.data_collection_pose.note: 1 original values changed (first keys: 2)" in differences

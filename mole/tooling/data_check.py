@@ -107,8 +107,10 @@ def check_column(
 ) -> None:
     """Place one column (recorded in `result.places`) and report what happened to it.
 
-    `sums_comparable` is False when the table gained rows: its checksums cannot match then,
-    and only the row proof can tell whether a same-named column kept its values.
+    A column still there under its name is that column: the row proof compares it by key
+    (equal sums elsewhere are a coincidence of equal keys and values, not a move). Only a
+    column gone from its table is looked for elsewhere by its checksum. `sums_comparable`
+    is False when the table gained rows: its sums cannot match then.
     """
     place_of = result.places[name]
     same = after[place]["columns"].get(column)
@@ -116,15 +118,21 @@ def check_column(
         place_of["columns"][column] = column
     if not data["non_null"]:
         return
-    if same and same["type"] != data["type"]:
-        result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
+    if same:
         place_of["compare"].append(column)
-        place_of["converted"][column] = same["type"]
-        return
-    if same and (not sums_comparable or same["checksum"] == data["checksum"]):
-        place_of["compare"].append(column)
-        if same["non_null"] > data["non_null"]:
+        if same["type"] != data["type"]:
+            result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
+            place_of["converted"][column] = same["type"]
+        elif same["non_null"] > data["non_null"]:
+            # A data migration gave values to NULLs (0006 does): the row proof compares the others.
             fill_reported(result, name, column, same["non_null"] - data["non_null"], data["non_null"])
+        elif same["non_null"] < data["non_null"]:
+            cleared = data["non_null"] - same["non_null"]
+            result.suspects[(name, column)] = (f"{name}.{column}: {cleared} of {data['non_null']} "
+                                               "non-NULL values set to NULL")
+        elif sums_comparable and same["checksum"] != data["checksum"]:
+            result.suspects[(name, column)] = (f"{name}.{column}: values changed in some of its "
+                                               f"{data['non_null']} non-NULL rows")
         return
     found = find_column(data["checksum"], after, place) if sums_comparable else None
     if found:
@@ -133,22 +141,10 @@ def check_column(
         if where == place:
             place_of["columns"][column] = moved_to
             place_of["compare"].append(column)
-    elif same and same["non_null"] > data["non_null"]:
-        # A data migration gave values to NULLs (0006 does): the row proof compares the others.
-        fill_reported(result, name, column, same["non_null"] - data["non_null"], data["non_null"])
-        place_of["compare"].append(column)
-    elif same and same["non_null"] == data["non_null"]:
-        place_of["compare"].append(column)
-        result.suspects[(name, column)] = (f"{name}.{column}: values changed in some of its "
-                                           f"{data['non_null']} non-NULL rows")
-    elif same:
-        place_of["compare"].append(column)
-        cleared = data["non_null"] - same["non_null"]
-        result.suspects[(name, column)] = (f"{name}.{column}: {cleared} of {data['non_null']} "
-                                           "non-NULL values set to NULL")
     else:
-        result.losses.append(f"{name}.{column}: its {data['non_null']} non-NULL values are nowhere after "
-                             "the migration (the column was dropped, or moved with its values changed)")
+        result.losses.append(f"{name}.{column}: its {data['non_null']} non-NULL values were not found "
+                             "together anywhere after the migration (the column was dropped, or moved "
+                             "with values changed or missing)")
 
 
 def fill_reported(result: DataCheck, name: str, column: str, filled: int, original: int) -> None:

@@ -14,6 +14,7 @@ from .backup_store import utc_now
 from .database_facts import data_collection_head
 from .database_facts import migration_state
 from .debris import find_on_server
+from .debris import open_lock
 from .errors import DatabaseNotFound
 from .errors import RestoreRunning
 from .fault_injection import pause_point
@@ -94,11 +95,19 @@ def refuse_concurrent_restore(backend: Backend, target: str, purpose: str) -> No
 
 
 def replace_live_database(
-    backend: Backend, store: BackupStore, dump: Path, *, lock_wait_timeout: str
+    backend: Backend, store: BackupStore, dump: Path, *, lock_wait_timeout: str, lock: Path
 ) -> Backup | None:
-    """Load a checked custom-format dump as the live database, saving the live one first."""
-    safety = None
-    if backend.runner.dry or backend.database_exists(backend.database):
-        safety = take_backup(backend, store, "before-restore", lock_wait_timeout=lock_wait_timeout)
-    load_dump_as(backend, dump, backend.database)
-    return safety
+    """Load a checked custom-format dump as the live database, saving the live one first.
+
+    `lock` is held from before the safety backup to the swap: a second restore on this
+    machine is refused at once (RestoreRunning); one from another machine is refused when
+    it finds this one's staging database.
+    """
+    with open_lock(lock) as held:
+        if not held:
+            raise RestoreRunning(f"another restore into {backend.database!r} is running on this machine")
+        safety = None
+        if backend.runner.dry or backend.database_exists(backend.database):
+            safety = take_backup(backend, store, "before-restore", lock_wait_timeout=lock_wait_timeout)
+        load_dump_as(backend, dump, backend.database)
+        return safety

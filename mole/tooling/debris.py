@@ -40,6 +40,8 @@ STAGING_SUFFIX = "__restoring"
 WORK_FOLDER_PREFIX = "legacy-"
 KEPT_PREFIX = "mole_kept_"
 OPEN_LOCKS = "open"
+RESTORE_LOCKS = "restore"
+SERVER_KINDS = frozenset({"scratch database", "staging database", "load role", "open session lock"})
 
 TOKEN = r"(?P<token>[0-9]+_[0-9]+_[0-9a-f]{6})"
 SCRATCH_NAME = re.compile(rf"{SCRATCH_PREFIX}[a-z_]+_{TOKEN}_[0-9a-f]+")
@@ -175,10 +177,11 @@ def find_files(settings: Settings) -> list[Leftover]:
         matched = WORK_FOLDER_NAME.fullmatch(path.name)
         if matched and path.is_dir():
             found.append(Leftover.owned_by("legacy work folder", str(path), owner_of_token(matched["token"])))
-    for path in listing(settings.data_dir / OPEN_LOCKS):
-        if path.suffix == ".lock":
-            state = OwnerState.ALIVE if is_held(path) else OwnerState.GONE
-            found.append(Leftover("open session lock", str(path), state))
+    for folder, kind in ((OPEN_LOCKS, "open session lock"), (RESTORE_LOCKS, "restore lock")):
+        for path in listing(settings.data_dir / folder):
+            if path.suffix == ".lock":
+                state = OwnerState.ALIVE if is_held(path) else OwnerState.GONE
+                found.append(Leftover(kind, str(path), state))
     return found
 
 
@@ -246,7 +249,7 @@ def clean(settings: Settings, backend: Backend | None = None, *, dry: bool = Fal
         found = find_on_server(backend) + found
     removed, kept, failed = [], [], []
     for item in sorted(found, key=lambda item: item.kind == "load role"):
-        needs_server = item.kind.endswith(("database", "role", "lock"))
+        needs_server = item.kind in SERVER_KINDS
         if dry or item.state is not OwnerState.GONE or (needs_server and backend is None):
             kept.append(item)
             continue
@@ -270,6 +273,9 @@ def remove(item: Leftover, backend: Backend | None) -> None:
         ])
     elif item.kind == "open session lock":
         remove_open_lock(Path(item.name), backend)
+    elif item.kind == "restore lock":
+        with open_lock(Path(item.name)):
+            pass  # taken only if nobody holds it, and removed on the way out
     else:
         path = Path(item.name)
         if path.is_dir():
