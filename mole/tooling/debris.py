@@ -1,11 +1,12 @@
 """What a killed run leaves behind, named so that the next run of any task can find and remove it.
 
-Every temporary thing carries its owner (`owner.py`): scratch databases and load roles
-in their names and in a COMMENT that adds the host, staging databases in a COMMENT,
-work folders and partial files in their names, the lock of an `invoke open` session
-in its content and its lock. What belongs to a process of this host that is gone is
-debris and is removed; what belongs to a run still working, or to another host, is
-only listed.
+Every temporary thing carries its owner (`owner.py`): scratch databases (a restore's
+staging database among them) and load roles in their names, with a COMMENT that names
+the host for people; work folders and partial files in their names; a backup manifest
+placed before its dump in its `writer` field; the locks of `open` and `restore` by
+being held. What belongs to a process of this host that is gone is debris and is
+removed; what belongs to a run still working, or to another host, is only listed, as
+are `__restoring` databases of older releases, which name no owner.
 """
 from __future__ import annotations
 
