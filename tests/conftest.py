@@ -171,6 +171,22 @@ def compose_project(project, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def old_mole_bundle(server, tmp_path_factory) -> Path:
+    """The bundle `old` of examples/legacy/old_mole_0005.sql, made once; tests copy it."""
+    made = copy_project(server, tmp_path_factory.mktemp("old-bundle") / "project")
+    made.invoke("legacy", "--db", str(REPO / "examples" / "legacy" / "old_mole_0005.sql"), "--name", "old",
+                check=True)
+    return made.root / "db_backups" / "bundles" / "old"
+
+
+def with_bundle(project: Project, bundle: Path) -> Path:
+    """A copy of `bundle` in `project`'s bundle folder, under the same name."""
+    folder = project.root / "db_backups" / "bundles" / bundle.name
+    shutil.copytree(bundle, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def opened_example(server, sample_template, tmp_path_factory):
     """A project with a bundle `registry` of example (2), and a backup of its sample data.
 

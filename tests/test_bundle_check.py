@@ -6,17 +6,12 @@ from __future__ import annotations
 import json
 
 from conftest import NEXT_NUMBER
-from test_legacy_examples import EXAMPLES
+from conftest import with_bundle
 from test_tasks_local import MODEL_CHANGE
 
 
-def made_bundle(project, name: str = "old"):
-    project.invoke("legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", name, check=True)
-    return project.root / "db_backups" / "bundles" / name
-
-
-def test_a_bundle_made_before_todays_head_is_checked_at_its_own_head(project):
-    folder = made_bundle(project)
+def test_a_bundle_made_before_todays_head_is_checked_at_its_own_head(project, old_mole_bundle):
+    folder = with_bundle(project, old_mole_bundle)
     made_at = json.loads((folder / "manifest.json").read_text())["migration_head"]
     models_file = project.root / "mole" / "data_collection" / "models.py"
     models_file.write_text(models_file.read_text() + MODEL_CHANGE)
@@ -27,8 +22,8 @@ def test_a_bundle_made_before_todays_head_is_checked_at_its_own_head(project):
     assert f"Today's head is newer: 1 later migration(s) ({later})" in result.stdout
 
 
-def test_a_changed_manifest_is_detected(project):
-    folder = made_bundle(project)
+def test_a_changed_manifest_is_detected(project, old_mole_bundle):
+    folder = with_bundle(project, old_mole_bundle)
     manifest = folder / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"backend": "local"', '"backend": "other"'))
     result = project.invoke("bundle-check", "--name", "old")
@@ -38,9 +33,8 @@ def test_a_changed_manifest_is_detected(project):
     assert "manifest.json.sha256 is missing" in project.invoke("bundle-check", "--name", "old").stderr
 
 
-def test_a_dry_bundle_check_claims_nothing(project):
-    made_bundle(project)
-    (project.root / "db_backups" / "bundles" / "old" / "REPORT.md").write_text("altered")
+def test_a_dry_bundle_check_claims_nothing(project, old_mole_bundle):
+    (with_bundle(project, old_mole_bundle) / "REPORT.md").write_text("altered")
     result = project.invoke("--dry", "bundle-check", "--name", "old")
     assert result.returncode == 0
     assert "nothing was checked" in result.stdout

@@ -14,6 +14,7 @@ import time
 import pytest
 from conftest import INVOKE
 from conftest import REPO
+from conftest import with_bundle
 from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
@@ -243,17 +244,16 @@ def test_an_interrupted_run_drops_its_scratch_database(project, tmp_path):
     assert scratch_databases(project) == [] and bundles_of(project) == []
 
 
-def test_a_tampered_bundle_fails_bundle_check(project):
-    project.invoke("legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "b", check=True)
-    assert project.invoke("bundle-check", "--name", "b").returncode == 0
-    dump = project.root / "db_backups/bundles/b/migrated.dump"
+def test_a_tampered_bundle_fails_bundle_check(project, old_mole_bundle):
+    dump = with_bundle(project, old_mole_bundle) / "migrated.dump"
+    assert project.invoke("bundle-check", "--name", "old").returncode == 0
     data = bytearray(dump.read_bytes())
     data[len(data) // 2] ^= 0xFF
     dump.write_bytes(bytes(data))
-    result = project.invoke("bundle-check", "--name", "b")
+    result = project.invoke("bundle-check", "--name", "old")
     assert result.returncode == 2
-    assert "bundle b was altered: migrated.dump changed" in result.stderr
-    restore = project.invoke("restore", "--bundle", "b", "--yes")
+    assert "bundle old was altered: migrated.dump changed" in result.stderr
+    restore = project.invoke("restore", "--bundle", "old", "--yes")
     assert restore.returncode == 2 and "was altered" in restore.stderr
 
 
