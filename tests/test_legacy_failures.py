@@ -233,10 +233,12 @@ def test_an_interrupted_run_drops_its_scratch_database(project, tmp_path):
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while not scratch_databases(project):
+    # Interrupt it while the dump's own statement runs: the load role's session, mid-load.
+    loading = "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"
+    while not project.sql(loading, "postgres"):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
         time.sleep(0.2)
-    time.sleep(0.5)
+    assert scratch_databases(project)
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err

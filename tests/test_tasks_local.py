@@ -76,7 +76,7 @@ def test_makemigrations_writes_the_migration_into_the_tree(migrated):
 
 def test_migrate_plan_and_fake(project):
     plan = project.invoke("migrate", "--plan", check=True)
-    assert "data_collection.0001_initial" in plan.stdout or "Create model Location" in plan.stdout
+    assert "data_collection.0001_initial" in plan.stdout and "Create model Location" in plan.stdout
     assert project.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'data_collection_pose'")[0][0] == 0
     project.invoke("migrate", "--app", "contenttypes", check=True)
     project.invoke("migrate", "--app", "auth", "--target", "zero", "--fake", check=True)
@@ -139,7 +139,7 @@ def test_bad_label_is_refused(migrated):
     result = migrated.invoke("backup", "--label", "../escape")
     assert result.returncode == 2
     assert "is not allowed" in result.stderr
-    assert not migrated.backups.exists() or list(migrated.backups.iterdir()) == []
+    assert not migrated.backups.exists()
 
 
 def test_restore_replaces_live_database_after_safety_backup(migrated):
