@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "mole"))
+from tooling.embedded_server import EmbeddedServer
+from tooling.embedded_server import binaries_dir
+from tooling.process import ProcessRunner
 
-from tooling.embedded_server import EmbeddedServer  # noqa: E402
-from tooling.embedded_server import binaries_dir  # noqa: E402
-from tooling.process import ProcessRunner  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+
 
 INVOKE = str(Path(sys.executable).parent / "invoke")
 BIN = binaries_dir()

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import io
 import struct
-import sys
 import tarfile
 import tempfile
 import zlib
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT / "mole"))
+from tooling.backends import LocalBackend
+from tooling.legacy_registry import custom_migrations
+from tooling.process import ProcessRunner
 
-from tooling.backends import LocalBackend  # noqa: E402
-from tooling.legacy_registry import custom_migrations  # noqa: E402
-from tooling.process import ProcessRunner  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 EXAMPLES = PROJECT / "examples" / "legacy"
 MIGRATIONS = PROJECT / "mole" / "data_collection" / "migrations"

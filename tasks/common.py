@@ -14,9 +14,6 @@ from pathlib import Path
 from invoke import Exit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DJANGO_DIR = PROJECT_DIR / "mole"
-if str(DJANGO_DIR) not in sys.path:
-    sys.path.insert(0, str(DJANGO_DIR))
 
 CONFIG_DEFAULTS = {
     "backend": "auto",

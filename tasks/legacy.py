@@ -60,7 +60,7 @@ def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
             ) as other:
                 result = diff_schemas(other.snapshot, loaded.snapshot, Path(against).name, lineage)
         else:
-            head = steps[-1]["migration"] if steps else "head"
+            head = steps[-1].migration if steps else "head"
             result = diff_schemas(
                 reference_snapshot(chosen, settings),
                 loaded.snapshot,

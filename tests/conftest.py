@@ -19,13 +19,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "mole"))
-sys.path.insert(0, str(REPO))
+from tooling.embedded_server import EmbeddedServer
+from tooling.embedded_server import binaries_dir
+from tooling.process import ProcessRunner
 
-from tooling.embedded_server import EmbeddedServer  # noqa: E402
-from tooling.embedded_server import binaries_dir  # noqa: E402
-from tooling.process import ProcessRunner  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 COPIED = ["tasks", "mole", "compose", "requirements.txt"]
 MIGRATIONS = REPO / "mole" / "data_collection" / "migrations"

@@ -16,9 +16,9 @@ from conftest import HEAD
 from conftest import INVOKE
 from conftest import REPO
 
-from dbtools.fingerprint import schema_fingerprint
-from dbtools.introspection import snapshot
-from dbtools.schema_diff import compare
+from schema.catalog import read_schema as snapshot
+from schema.compare import compare
+from schema.fingerprint import schema_fingerprint
 from tooling.embedded_server import binaries_dir
 
 EXAMPLES = REPO / "examples" / "legacy"

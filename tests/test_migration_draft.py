@@ -1,10 +1,11 @@
 """The draft writer's REVIEW notes carry the numbers measured on the legacy data."""
 from __future__ import annotations
 
-from dbtools.alignment_step import Step
-from dbtools.introspection import snapshot
-from tooling.migration_draft import AlignmentPlanner
-from tooling.migration_draft import render_migration
+from schema.catalog import read_schema as snapshot
+from schema.custom_migration import Step
+from schema.planner import AlignmentPlanner
+from schema.writer import render_migration
+from schema.writer import steps_of
 
 DIVERGE = """
 ALTER TABLE data_collection_location DROP CONSTRAINT {location_unique};
@@ -41,7 +42,7 @@ def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(
         migrated.sql(DIVERGE.format(location_unique=unique))
         with connection.cursor() as cursor:
             legacy = snapshot(cursor)
-        steps = AlignmentPlanner(reference, legacy, count).plan()
+        steps = steps_of(AlignmentPlanner(reference, legacy, count).plan())
     finally:
         connection.close()
     reviews = [step.review for step in steps if step.review]
@@ -71,7 +72,7 @@ def test_a_table_with_the_same_columns_under_another_name_is_proposed_as_a_renam
         with connection.cursor() as cursor:
             legacy = snapshot(cursor)
         planner = AlignmentPlanner(reference, legacy, count)
-        steps = planner.plan()
+        steps = steps_of(planner.plan())
     finally:
         connection.close()
     assert [(r.kind, r.old, r.new) for r in planner.renames] == [

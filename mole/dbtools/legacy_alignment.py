@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from django.db import migrations
 
-from .alignment_step import Step
-from .fingerprint import schema_fingerprint
-from .introspection import snapshot
-from .legacy_schema import LEGACY_SCHEMA
+from schema.catalog import read_schema
+from schema.custom_migration import LEGACY_SCHEMA
+from schema.custom_migration import RECORD_TABLE
+from schema.custom_migration import Step
+from schema.fingerprint import schema_fingerprint
 
 __all__ = ["AlignLegacySchema", "Step", "UnreviewedDraft"]
-
-RECORD_TABLE = f"{LEGACY_SCHEMA}.alignments"
 
 
 class UnreviewedDraft(Exception):
@@ -47,7 +46,7 @@ class AlignLegacySchema(migrations.RunPython):
 
     def align(self, apps, schema_editor):
         with schema_editor.connection.cursor() as cursor:
-            if schema_fingerprint(snapshot(cursor)) != self.fingerprint:
+            if schema_fingerprint(read_schema(cursor)) != self.fingerprint:
                 return
             if not self.reviewed:
                 raise UnreviewedDraft(

@@ -31,11 +31,11 @@ class BundleCheck:
 def history_point(backend: Backend, settings: Settings, head: str) -> HistoryPoint:
     """`head` in today's history: Mole's tables then, and the migrations after it."""
     steps = schema_lineage(backend, settings)
-    names = [step["migration"] for step in steps]
+    names = [step.migration for step in steps]
     if head not in names:
         raise ToolingError(f"the bundle was made at {head}, which today's migration history does not have")
     position = names.index(head)
-    return HistoryPoint(head, steps[position]["tables"], tuple(names[position + 1:]))
+    return HistoryPoint(head, steps[position].tables, tuple(names[position + 1:]))
 
 
 def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> BundleCheck:

@@ -11,26 +11,29 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from schema.model import Schema
+from schema.model import Table
+from schema.quoting import identifier as quote_identifier
+from schema.quoting import literal as sql_literal
+
 from .backends import Backend
-from .names import quote_sql_identifier as quote_identifier
-from .names import sql_literal
 
 # Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
 SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
 ROWS_KEY = "'#rows'"
 
 
-def row_key(table: dict[str, Any]) -> str:
-    primary = next((c for c in table["constraints"] if c["type"] == "p"), None)
+def row_key(table: Table) -> str:
+    primary = table.primary_key
     if not primary:
         return "''"
-    return " || ',' || ".join(f"{quote_identifier(column)}::text" for column in primary["columns"])
+    return " || ',' || ".join(f"{quote_identifier(column)}::text" for column in primary.columns)
 
 
-def table_query(schema: str, name: str, table: dict[str, Any]) -> str:
+def table_query(schema: str, name: str, table: Table) -> str:
     key = row_key(table)
     parts = [ROWS_KEY, "count(*)"]
-    for column in table["columns"]:
+    for column in table.columns:
         quoted = quote_identifier(column)
         parts += [
             sql_literal(column),
@@ -45,7 +48,7 @@ def table_query(schema: str, name: str, table: dict[str, Any]) -> str:
     return f"SELECT {sql_literal(f'{schema}.{name}')} AS name, ({' || '.join(objects)}) AS data FROM {source}"
 
 
-def take_inventory(backend: Backend, database: str, snapshots: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def take_inventory(backend: Backend, database: str, snapshots: dict[str, Schema]) -> dict[str, Any]:
     """{`schema.table`: {"rows": n, "columns": {name: {"type", "non_null", "checksum"}}}}.
 
     `snapshots` maps a schema name (public, legacy) to its schema snapshot.
@@ -53,11 +56,11 @@ def take_inventory(backend: Backend, database: str, snapshots: dict[str, dict[st
     queries = []
     types: dict[str, dict[str, str]] = {}
     for schema, snapshot in snapshots.items():
-        for name, table in snapshot["tables"].items():
+        for name, table in snapshot.tables.items():
             if (schema, name) in SKIPPED_TABLES:
                 continue
             queries.append(table_query(schema, name, table))
-            types[f"{schema}.{name}"] = {c: props["type"] for c, props in table["columns"].items()}
+            types[f"{schema}.{name}"] = {c: column.type.text for c, column in table.columns.items()}
     if not queries or backend.runner.dry:
         return {}
     union = " UNION ALL ".join(f"({query})" for query in queries)

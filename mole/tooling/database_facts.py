@@ -4,6 +4,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from schema.model import Schema
+from schema.model import UnknownSnapshotFormat
+from schema.model import from_json
+
 from .backends import Backend
 from .errors import ToolingError
 
@@ -23,9 +27,16 @@ def migration_state(backend: Backend, database: str | None = None) -> dict[str, 
     return _json_from_command(backend, ["migration_state"], database)
 
 
-def schema_snapshot(backend: Backend, database: str | None = None, schema: str = "public") -> dict[str, Any]:
-    """One schema of the database (public by default), as `dbtools.introspection` reads it."""
-    return _json_from_command(backend, ["schema_snapshot", "--schema", schema], database)
+def schema_snapshot(backend: Backend, database: str | None = None, schema: str = "public") -> Schema:
+    """One schema of the database (public by default), as `schema.catalog` reads it; empty in a
+    dry run. Raises ToolingError when the command's output is not a snapshot."""
+    data = _json_from_command(backend, ["schema_snapshot", "--schema", schema], database)
+    if not data:
+        return Schema(schema)
+    try:
+        return from_json(data)
+    except (UnknownSnapshotFormat, KeyError, TypeError, ValueError) as error:
+        raise ToolingError(f"`manage.py schema_snapshot` printed an unexpected snapshot: {error}") from error
 
 
 def data_collection_head(state: dict[str, Any]) -> str | None:

@@ -16,9 +16,10 @@ Built-in functions are pinned, so pg_depend does not record their uses (PostgreS
 """
 from __future__ import annotations
 
+from schema.quoting import literal as sql_literal
+
 from .backends import Backend
 from .errors import UnsafeDump
-from .names import sql_literal
 
 # Volatile built-ins an expression may call: they return a value and touch nothing else.
 SAFE_VOLATILE = ("nextval", "gen_random_uuid", "random", "clock_timestamp", "timeofday")

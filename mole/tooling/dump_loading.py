@@ -31,6 +31,8 @@ from typing import Iterator
 
 from pglast import ast
 
+from schema.quoting import identifier as sql_identifier
+
 from .backends import Backend
 from .dump_code import refuse_dump_code
 from .dump_policy import ALLOWED_EXTENSIONS
@@ -54,7 +56,6 @@ from .legacy_input import dumped_by as dumped_by_header
 from .load_role import LoadRole
 from .load_role import owning_role
 from .names import quote_identifier
-from .names import quote_sql_identifier
 from .psql_script import META_COMMAND
 from .psql_script import ScriptReader
 from .script_stream import CHUNK_BYTES
@@ -237,13 +238,13 @@ def create_extensions(
         schema = request.schema
         if schema and schema not in BUILT_IN_SCHEMAS and schema in head.schemas and schema not in made:
             statements.append(
-                f"CREATE SCHEMA IF NOT EXISTS {quote_sql_identifier(schema)} "
+                f"CREATE SCHEMA IF NOT EXISTS {sql_identifier(schema)} "
                 f"AUTHORIZATION {quote_identifier(role.name)}"
             )
             made.add(schema)
-        placed = f" WITH SCHEMA {quote_sql_identifier(schema)}" if schema and (
+        placed = f" WITH SCHEMA {sql_identifier(schema)}" if schema and (
             schema in BUILT_IN_SCHEMAS or schema in made) else ""
-        statements.append(f"CREATE EXTENSION IF NOT EXISTS {quote_sql_identifier(request.name)}{placed}")
+        statements.append(f"CREATE EXTENSION IF NOT EXISTS {sql_identifier(request.name)}{placed}")
     if statements:
         backend.sql_statements(statements, database=database)
     return frozenset(made)

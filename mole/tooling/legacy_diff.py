@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbtools.rename_candidates import RenameCandidate
-from dbtools.rename_candidates import find_renames
-from dbtools.schema_diff import Difference
-from dbtools.schema_diff import compare
-from dbtools.schema_diff import compare_names
+from schema.compare import compare
+from schema.compare import compare_names
+from schema.differences import Difference
+from schema.model import Schema
+from schema.renames import RenameCandidate
+from schema.renames import find_renames
 
 from .lineage import LineageMatch
 
@@ -60,8 +61,10 @@ class SchemaDiff:
 
 
 def diff_schemas(
-    expected: dict[str, Any], actual: dict[str, Any], against: str, lineage: LineageMatch
+    expected: Schema, actual: Schema, against: str, lineage: LineageMatch
 ) -> SchemaDiff:
+    """Every difference of `actual` from `expected` (named `against` in reports), its name
+    differences and likely renames."""
     differences = compare(expected, actual)
     return SchemaDiff(
         against,

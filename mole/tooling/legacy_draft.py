@@ -6,16 +6,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dbtools.alignment_step import Step
+from schema.custom_migration import NAME_PREFIX
+from schema.custom_migration import Step
+from schema.planner import AlignmentPlanner
+from schema.writer import next_migration_path
+from schema.writer import render_migration
+from schema.writer import steps_of
 
 from .backends import Backend
 from .errors import ToolingError
 from .errors import UnsafeName
 from .legacy_loading import LoadedLegacy
 from .lineage import LineageMatch
-from .migration_draft import AlignmentPlanner
-from .migration_draft import next_migration_path
-from .migration_draft import render_migration
 from .reference_schema import reference_snapshot
 from .settings import Settings
 
@@ -35,8 +37,8 @@ class Draft:
 def migration_name(name: str) -> str:
     """A Python module name: the draft must be importable as a migration."""
     name = name.lower().replace("-", "_")
-    if not name.startswith("legacy_"):
-        name = f"legacy_{name}"
+    if not name.startswith(NAME_PREFIX):
+        name = f"{NAME_PREFIX}{name}"
     if not MIGRATION_NAME.fullmatch(name):
         raise UnsafeName(f"migration name {name!r} is not allowed: use lowercase letters, digits and '_'")
     return name
@@ -54,7 +56,7 @@ def write_draft(
         return int(backend.sql(query, database=loaded.database).stdout.strip() or 0)
 
     planner = AlignmentPlanner(reference_snapshot(backend, settings), loaded.snapshot, count)
-    steps = planner.plan()
+    steps = steps_of(planner.plan())
     if not steps:
         raise ToolingError("nothing to draft: the dump's schema already equals the reference")
     path = next_migration_path(settings.migrations_dir, migration_name(name))

@@ -10,10 +10,10 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from typing import Iterator
 
-from dbtools.fingerprint import app_tables
+from schema.fingerprint import app_tables
+from schema.model import Schema
 
 from .backends import Backend
 from .database_facts import schema_snapshot
@@ -36,7 +36,7 @@ class LoadedLegacy:
     source: LegacyInput  # the file as given
     loaded: LegacyInput  # what was loaded: the file, or the SQL inside an archive
     database: str
-    snapshot: dict[str, Any]
+    snapshot: Schema
     media: Path | None  # the archive's mole_media folder, extracted (gone after the block)
     load: LoadReport  # statements left out, the encoding the user named
 
@@ -64,7 +64,7 @@ def loaded_legacy(
             load = load_dump(backend, loadable, database, progress, source_encoding=source_encoding)
             snapshot = schema_snapshot(backend, database)
             pause_point("legacy-loaded")
-            if not app_tables(snapshot):
+            if not app_tables(snapshot).tables:
                 raise NotAMoleDatabase(
                     f"{path} loaded, but it is not a Mole database: it has no data_collection tables"
                 )

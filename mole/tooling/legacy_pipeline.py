@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from typing import Callable
 
-from dbtools.legacy_schema import LEGACY_SCHEMA
+from schema.custom_migration import LEGACY_SCHEMA
 
 from .backends import Backend
 from .backup_store import utc_now

@@ -13,14 +13,32 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from typing import Any
 
-from dbtools.fingerprint import app_tables
-from dbtools.fingerprint import schema_fingerprint
-from dbtools.schema_diff import compare
+from schema.compare import compare
+from schema.fingerprint import app_tables
+from schema.fingerprint import schema_fingerprint
+from schema.model import FORMAT
+from schema.model import Schema
+from schema.model import Table
+from schema.model import tables_from_json
 
 from .backends import Backend
 from .errors import ToolingError
 from .reference_schema import cached_by_migrations
 from .settings import Settings
+
+
+@dataclass(frozen=True)
+class LineageStep:
+    """One point of the history: a migration (`data_collection.0005_x`), the fingerprint of the
+    schema it leaves, and Mole's tables then."""
+
+    migration: str
+    fingerprint: str
+    tables: dict[str, Table]
+
+    @property
+    def schema(self) -> Schema:
+        return Schema("public", self.tables)
 
 
 @dataclass(frozen=True)
@@ -49,8 +67,10 @@ class LineageMatch:
         return asdict(self)
 
 
-def schema_lineage(backend: Backend, settings: Settings) -> list[dict[str, Any]]:
-    """[{migration, fingerprint, tables}, ...] from the first migration to the leaf."""
+def schema_lineage(backend: Backend, settings: Settings) -> list[LineageStep]:
+    """The history from the first migration to the leaf (empty in a dry run); built once per set
+    of migration files (`manage.py schema_lineage` on a scratch database), then cached.
+    Raises ToolingError when the command prints something else than a lineage."""
 
     def build():
         with backend.scratch_database("lineage") as scratch:
@@ -58,32 +78,38 @@ def schema_lineage(backend: Backend, settings: Settings) -> list[dict[str, Any]]
         if backend.runner.dry:
             return None
         try:
-            return {"steps": json.loads(result.stdout)["steps"]}
+            return {"format": FORMAT, "steps": json.loads(result.stdout)["steps"]}
         except (json.JSONDecodeError, KeyError) as error:
             raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
 
     lineage = cached_by_migrations(settings, "lineage", build)
-    return lineage["steps"] if lineage else []
+    if not lineage:
+        return []
+    return [
+        LineageStep(step["migration"], step["fingerprint"], tables_from_json(step["tables"]))
+        for step in lineage["steps"]
+    ]
 
 
-def match_lineage(steps: list[dict[str, Any]], snapshot: dict[str, Any]) -> LineageMatch:
+def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
     """The exact matches (earliest first), else the nearest schema and what differs from it."""
     fingerprint = schema_fingerprint(snapshot)
-    same = tuple(step["migration"] for step in steps if step["fingerprint"] == fingerprint)
+    same = tuple(step.migration for step in steps if step.fingerprint == fingerprint)
     if same:
         return LineageMatch(fingerprint, same[0], same[0], 0, same_schema=same)
-    actual = {"tables": app_tables(snapshot)}
+    actual = app_tables(snapshot)
     nearest, differences = None, []
     for step in steps:
-        found = compare({"tables": step["tables"]}, actual)
+        found = compare(step.schema, actual)
         # On a tie the later migration is nearer: it is where the dump would continue from.
         if nearest is None or len(found) <= len(differences):
-            nearest, differences = step["migration"], found
+            nearest, differences = step.migration, found
     described = tuple(difference.describe() for difference in differences)
     return LineageMatch(fingerprint, None, nearest, len(differences), described)
 
 
-def leaf_migration(steps: list[dict[str, Any]]) -> str:
+def leaf_migration(steps: list[LineageStep]) -> str:
+    """The last migration of the history. Raises ToolingError when there is none."""
     if not steps:
         raise ToolingError("data_collection has no migrations")
-    return steps[-1]["migration"]
+    return steps[-1].migration

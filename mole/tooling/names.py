@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from schema.quoting import identifier
+
 from .errors import UnsafeName
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -29,14 +31,5 @@ def safe_database(name: str) -> str:
 
 
 def quote_identifier(name: str) -> str:
-    return '"' + safe_database(name) + '"'
-
-
-def sql_literal(text: str) -> str:
-    """A string literal for SQL the tooling writes (standard_conforming_strings on, as it always is)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def quote_sql_identifier(name: str) -> str:
-    """Any identifier found in a schema (legacy names may need quoting), quoted for SQL."""
-    return '"' + name.replace('"', '""') + '"'
+    """A database or role name the tooling makes, checked (UnsafeName) and quoted."""
+    return identifier(safe_database(name))

@@ -10,7 +10,12 @@ import json
 from typing import Any
 from typing import Callable
 
-from dbtools.fingerprint import APP_TABLE_PREFIX
+from schema.fingerprint import is_app_table
+from schema.model import FORMAT
+from schema.model import Schema
+from schema.model import Table
+from schema.model import from_json
+from schema.model import to_json
 
 from .backends import Backend
 from .database_facts import schema_snapshot
@@ -19,7 +24,8 @@ from .settings import Settings
 
 
 def migrations_key(settings: Settings) -> str:
-    digest = hashlib.sha256()
+    """16 hex digits of the migration files, the pinned requirements and the snapshot format."""
+    digest = hashlib.sha256(f"snapshot format {FORMAT}".encode())
     files = sorted(settings.migrations_dir.glob("*.py"))
     files.append(settings.project_dir / "requirements.txt")
     for path in files:
@@ -43,20 +49,19 @@ def cached_by_migrations(settings: Settings, kind: str, build: Callable[[], Any]
     return value
 
 
-def snapshot_at(reference: dict[str, Any], step_tables: dict[str, Any]) -> dict[str, Any]:
+def snapshot_at(reference: Schema, step_tables: dict[str, Table]) -> Schema:
     """Today's reference with Mole's own tables as they were at a lineage step: the schema a
     database migrated to that step has (Django's tables follow the pinned Django, not the step)."""
-    tables = {
-        name: table for name, table in reference["tables"].items() if not name.startswith(APP_TABLE_PREFIX)
-    }
-    return {**reference, "tables": {**tables, **step_tables}}
+    return reference.only(lambda name: not is_app_table(name)).with_tables(step_tables)
 
 
-def reference_snapshot(backend: Backend, settings: Settings) -> dict[str, Any]:
+def reference_snapshot(backend: Backend, settings: Settings) -> Schema:
+    """The schema of a fresh database migrated to the head (empty in a dry run); cached."""
     def build():
         with backend.scratch_database("reference") as scratch:
             backend.manage(["migrate", "--no-input", "-v", "0"], database=scratch, capture=True)
             snapshot = schema_snapshot(backend, scratch)
-        return None if backend.runner.dry else snapshot
+        return None if backend.runner.dry else to_json(snapshot)
 
-    return cached_by_migrations(settings, "reference", build) or {"tables": {}}
+    cached = cached_by_migrations(settings, "reference", build)
+    return from_json(cached) if cached else Schema()

@@ -16,10 +16,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from schema.model import Schema
+from schema.quoting import identifier as quote_identifier
+from schema.quoting import literal as sql_literal
+
 from .backends import Backend
 from .data_inventory import SKIPPED_TABLES
-from .names import quote_sql_identifier as quote_identifier
-from .names import sql_literal
 
 PROOF_SCHEMA = "mole_row_proof"
 SHOWN_KEYS = 3
@@ -69,17 +71,17 @@ def digest(column: str) -> str:
     return f"hashtextextended({quote_identifier(column)}::text, 0)"
 
 
-def record_rows(backend: Backend, database: str, snapshot: dict[str, Any]) -> list[RecordedTable]:
+def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[RecordedTable]:
     """Keep the digests of every row of `snapshot`'s tables (schema public) in `database`.
 
     Tables without a primary key are left out (the inventory's sums cover them).
     """
     recorded, statements = [], [f"CREATE SCHEMA {PROOF_SCHEMA}"]
-    for number, (name, table) in enumerate(sorted(snapshot["tables"].items())):
-        primary = next((c for c in table["constraints"] if c["type"] == "p"), None)
+    for number, (name, table) in enumerate(sorted(snapshot.tables.items())):
+        primary = table.primary_key
         if primary is None or ("public", name) in SKIPPED_TABLES:
             continue
-        item = RecordedTable(f"public.{name}", tuple(primary["columns"]), tuple(table["columns"]),
+        item = RecordedTable(f"public.{name}", primary.columns, tuple(table.columns),
                              f"{PROOF_SCHEMA}.t{number}")
         digests = ", ".join(digest(column) for column in item.columns)
         # Unlogged: the digests live as long as this run and need no crash safety (half the time).

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from schema.quoting import literal as sql_literal
+
 from .backends import Backend
-from .names import sql_literal
 
 # For each sequence owned by a column (serial: deptype 'a'; identity: 'i') of a table in
 # public, a SELECT of its state and the column's max; the names are quoted by format().

@@ -12,8 +12,10 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from dbtools.schema_diff import Difference
-from dbtools.schema_diff import compare
+from schema.compare import compare
+from schema.differences import Difference
+from schema.model import Schema
+from schema.model import Table
 
 from .backends import Backend
 from .database_facts import migration_state
@@ -43,7 +45,7 @@ class VerificationReport:
     checks: list[CheckResult]
     differences: list[Difference]
     # What the checks read, for callers that need it too (not part of the report).
-    schema: dict[str, Any] = field(default_factory=dict, repr=False)
+    schema: Schema = field(default_factory=Schema, repr=False)
     migration_state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -90,7 +92,7 @@ def check_migrations_applied(state: dict[str, Any], later: tuple[str, ...] = ())
 
 
 def check_schema_matches_reference(
-    backend: Backend, settings: Settings, live: dict[str, Any], at: HistoryPoint | None = None
+    backend: Backend, settings: Settings, live: Schema, at: HistoryPoint | None = None
 ) -> tuple[CheckResult, list[Difference]]:
     reference = reference_snapshot(backend, settings)
     summary = "live schema equals the reference schema"
@@ -118,7 +120,7 @@ class HistoryPoint:
     migrations today's history has after it (all from the lineage)."""
 
     migration: str
-    tables: dict[str, Any]
+    tables: dict[str, Table]
     later: tuple[str, ...]
 
 

@@ -11,9 +11,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-from dbtools.fingerprint import app_tables
-from dbtools.fingerprint import schema_fingerprint
-from dbtools.introspection import snapshot
+from schema.catalog import read_schema
+from schema.fingerprint import app_tables
+from schema.fingerprint import schema_fingerprint
+from schema.model import to_json
 
 APP = "data_collection"
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with connection.cursor() as cursor:
-            if snapshot(cursor)["tables"]:
+            if read_schema(cursor).tables:
                 raise CommandError("schema_lineage needs an empty database: it migrates it")
         loader = MigrationLoader(connection)
         (leaf,) = loader.graph.leaf_nodes(APP)
@@ -32,10 +33,10 @@ class Command(BaseCommand):
         for name in plan:
             call_command("migrate", APP, name, verbosity=0, interactive=False)
             with connection.cursor() as cursor:
-                schema = snapshot(cursor)
+                schema = read_schema(cursor)
             steps.append({
                 "migration": f"{APP}.{name}",
                 "fingerprint": schema_fingerprint(schema),
-                "tables": app_tables(schema),
+                "tables": to_json(app_tables(schema))["tables"],
             })
         self.stdout.write(json.dumps({"steps": steps}, sort_keys=True))

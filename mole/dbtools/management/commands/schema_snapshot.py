@@ -4,7 +4,8 @@ import json
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from dbtools.introspection import snapshot
+from schema.catalog import read_schema
+from schema.model import to_json
 
 
 class Command(BaseCommand):
@@ -15,5 +16,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, schema, **options):
         with connection.cursor() as cursor:
-            result = snapshot(cursor, schema)
+            result = to_json(read_schema(cursor, schema))
         self.stdout.write(json.dumps(result, sort_keys=True))

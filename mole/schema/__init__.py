@@ -1,0 +1,1 @@
+"""Django-free model of a PostgreSQL schema: read from the catalogs, compared, planned, written."""

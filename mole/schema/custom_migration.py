@@ -1,0 +1,31 @@
+"""The format of a custom (legacy) migration, defined once for its writer and its readers.
+
+A custom migration is a module in `data_collection/migrations/` holding:
+- `LEGACY_FINGERPRINT`: the fingerprint (see `fingerprint`) of the one legacy schema it aligns;
+- `REVIEWED`: False in a draft, until a person has read every REVIEW note;
+- `STEPS`: a list of `Step`s, each one reversible SQL change;
+- a `Migration` whose one operation is `dbtools.legacy_alignment.AlignLegacySchema` built from them.
+What a migration moves aside instead of dropping goes into the `legacy` schema, and each applied
+alignment is recorded in `legacy.alignments`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEGACY_SCHEMA = "legacy"
+RECORD_TABLE = f"{LEGACY_SCHEMA}.alignments"
+FINGERPRINT_NAME = "LEGACY_FINGERPRINT"
+REVIEWED_NAME = "REVIEWED"
+STEPS_NAME = "STEPS"
+NAME_PREFIX = "legacy_"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One reversible change: SQL `forward` and `reverse`; `review` says what a person must check."""
+
+    description: str
+    forward: str
+    reverse: str
+    review: str = ""

@@ -1,0 +1,289 @@
+"""Plan the operations that align a legacy schema with the reference (after Django's autodetector).
+
+The order matters, and each rule is applied where the plan is built:
+- renames come first, so that every later operation uses today's names;
+- extra constraints (foreign keys first) and indexes are dropped before anything they could block;
+- extra tables and columns that hold data are moved into the `legacy` schema, never dropped;
+- columns are added and converted before NOT NULL is set on them;
+- constraints are added last (foreign keys after the keys they reference), and names are aligned
+  once the structure is right.
+Operations whose success depends on the data carry a review note with the numbers that matter,
+measured on the legacy database through `count`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Callable
+
+from .compare import compare
+from .compare import compare_names
+from .custom_migration import LEGACY_SCHEMA
+from .differences import Change
+from .differences import Difference
+from .differences import DifferenceKind as Kind
+from .model import Column
+from .model import Constraint
+from .model import ConstraintKind
+from .model import Schema
+from .model import Table
+from .operations import AddColumn
+from .operations import AddConstraint
+from .operations import AlterColumnType
+from .operations import CreateIndex
+from .operations import CreateTable
+from .operations import DropColumn
+from .operations import DropConstraint
+from .operations import DropIndex
+from .operations import DropNotNull
+from .operations import IdentityToSerial
+from .operations import KeepColumnAside
+from .operations import MoveTableAside
+from .operations import Operation
+from .operations import RenameColumn
+from .operations import RenameConstraint
+from .operations import RenameIndex
+from .operations import RenameTable
+from .operations import SerialToIdentity
+from .operations import SetDefault
+from .operations import SetNotNull
+from .operations import WriteByHand
+from .quoting import as_rendered
+from .quoting import identifier as q
+from .quoting import literal
+from .renames import RenameCandidate
+from .renames import find_renames
+
+Count = Callable[[str], int]  # runs a counting query on the legacy database
+
+
+def rendered_token(name: str) -> re.Pattern[str]:
+    """`name` as a whole identifier inside a catalog rendering (not part of a longer name)."""
+    return re.compile(r'(?<![\w"$])' + re.escape(as_rendered(name)) + r'(?![\w"$])')
+
+
+def renamed_table(table: Table, old: str, new: str) -> Table:
+    """`table` with column `old` called `new`, in its columns, keys and definitions."""
+    token = rendered_token(old)
+
+    def rename(columns: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new if column == old else column for column in columns)
+
+    def definition(text: str) -> str:
+        return token.sub(lambda _: as_rendered(new), text)
+
+    columns = {
+        (new if name == old else name): (replace(c, name=new) if name == old else c)
+        for name, c in table.columns.items()
+    }
+    constraints = tuple(
+        replace(c, definition=definition(c.definition), columns=rename(c.columns)) for c in table.constraints
+    )
+    indexes = tuple(
+        replace(i, definition=definition(i.definition), columns=rename(i.columns)) for i in table.indexes
+    )
+    return replace(table, columns=columns, constraints=constraints, indexes=indexes)
+
+
+def referencing_renamed(table: Table, old: str, new: str) -> Table:
+    """`table` with its foreign keys to table `old` pointing at `new`."""
+    head = re.compile(r"REFERENCES " + re.escape(as_rendered(old)) + r"\(")
+
+    def moved(c: Constraint) -> Constraint:
+        if c.referenced_table != old:
+            return c
+        return replace(
+            c, referenced_table=new, definition=head.sub(f"REFERENCES {as_rendered(new)}(", c.definition, 1)
+        )
+
+    return replace(table, constraints=tuple(moved(c) for c in table.constraints))
+
+
+def with_renames(actual: Schema, renames: list[RenameCandidate]) -> Schema:
+    """The legacy schema as it will look once the proposed renames ran."""
+    tables = dict(actual.tables)
+    for rename in renames:
+        if rename.kind == "table":
+            tables[rename.new] = replace(tables.pop(rename.old), name=rename.new)
+            tables = {name: referencing_renamed(t, rename.old, rename.new) for name, t in tables.items()}
+        else:
+            tables[rename.table] = renamed_table(tables[rename.table], rename.old, rename.new)
+    return Schema(actual.name, tables)
+
+
+class AlignmentPlanner:
+    """Plans the operations from `actual` (the legacy schema) to `expected` (the reference)."""
+
+    def __init__(self, expected: Schema, actual: Schema, count: Count) -> None:
+        self.expected = expected
+        self.count = count
+        self.renames = find_renames(expected, actual, compare(expected, actual))
+        self.aligned = with_renames(actual, self.renames)
+        self.differences = compare(expected, self.aligned)
+        self.name_differences = compare_names(expected, self.aligned)
+        self.original_table = {r.new: r.old for r in self.renames if r.kind == "table"}
+        self.original_column = {(r.table, r.new): r.old for r in self.renames if r.kind == "column"}
+        self.created = {d.table for d in self.of_kind(Kind.TABLE_MISSING)}
+
+    def of_kind(self, *kinds: Kind) -> list[Difference]:
+        return [d for d in self.differences if d.kind in kinds]
+
+    def of_change(self, change: Change) -> list[Difference]:
+        return [d for d in self.differences if d.kind.is_constraint and d.kind.change is change]
+
+    def legacy_name(self, table: str, column: str | None = None) -> str:
+        """How the legacy database (where the counts run) names a table or column, quoted."""
+        if column is None:
+            return q(self.original_table.get(table, table))
+        return q(self.original_column.get((table, column), column))
+
+    def plan(self) -> list[Operation]:
+        operations: list[Operation] = [RenameTable(r.old, r.new) for r in self.renames if r.kind == "table"]
+        operations += [RenameColumn(r.table, r.old, r.new) for r in self.renames if r.kind == "column"]
+        # Foreign keys go first: a key they reference cannot be dropped under them.
+        extra = sorted(self.of_change(Change.EXTRA), key=lambda d: d.kind is not Kind.FOREIGN_KEY_EXTRA)
+        operations += [DropConstraint(d.table, d.item) for d in extra]
+        operations += [DropIndex(d.table, d.item) for d in self.of_kind(Kind.INDEX_EXTRA)]
+        operations += [self.move_table(d.table) for d in self.of_kind(Kind.TABLE_EXTRA)]
+        operations += [self.move_column(d.table, d.item) for d in self.of_kind(Kind.COLUMN_EXTRA)]
+        operations += [CreateTable(self.expected.tables[table]) for table in sorted(self.created)]
+        operations += [self.add_column(d.table, d.item) for d in self.of_kind(Kind.COLUMN_MISSING)]
+        operations += [self.change_type(d) for d in self.of_kind(Kind.COLUMN_TYPE)]
+        identity_changes = self.of_kind(Kind.COLUMN_IDENTITY)
+        operations += [self.change_identity(d) for d in identity_changes]
+        # An identity change rewrites the default too (Alembic's comparators stop each other so).
+        identity_columns = {(d.table, d.object) for d in identity_changes}
+        operations += [
+            SetDefault(d.table, d.object, d.expected, d.actual)
+            for d in self.of_kind(Kind.COLUMN_DEFAULT)
+            if (d.table, d.object) not in identity_columns
+        ]
+        operations += [self.change_nullability(d) for d in self.of_kind(Kind.COLUMN_NULLABILITY)]
+        operations += [self.write_by_hand(d) for d in self.of_kind(Kind.COLUMN_GENERATED)]
+        missing = [(d.table, d.item) for d in self.of_change(Change.MISSING)]
+        # A created table's foreign keys wait until every table they may reference exists.
+        missing += [
+            (t, c)
+            for t in sorted(self.created)
+            for c in self.expected.tables[t].of_kind(ConstraintKind.FOREIGN_KEY)
+        ]
+        missing.sort(key=lambda pair: pair[1].kind is ConstraintKind.FOREIGN_KEY)
+        operations += [CreateIndex(d.table, d.item) for d in self.of_kind(Kind.INDEX_MISSING)]
+        operations += [self.add_constraint(table, constraint) for table, constraint in missing]
+        operations += [self.rename_object(d) for d in self.name_differences]
+        return operations
+
+    def move_table(self, table: str) -> Operation:
+        rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
+        review = f"{table} holds {rows} rows; they are kept in {LEGACY_SCHEMA}.{table}, outside Mole's schema"
+        return MoveTableAside(table, rows, review if rows else "")
+
+    def move_column(self, table: str, column: Column) -> Operation:
+        values = self.count(
+            f"SELECT count({self.legacy_name(table, column.name)}) FROM {self.legacy_name(table)}"
+        )
+        if not values:
+            return DropColumn(table, column)
+        primary = self.aligned.tables[table].primary_key
+        key = primary.columns if primary else ("ctid",)
+        operation = KeepColumnAside(table, column, key, values)
+        return operation.with_review(
+            f"{values} non-NULL values in {table}.{column.name} are kept in "
+            f"{LEGACY_SCHEMA}.{operation.kept}, "
+            f"keyed by {', '.join(key)}"
+        )
+
+    def add_column(self, table: str, column: Column) -> Operation:
+        rows = 0
+        if not column.nullable and not column.default and not column.identity:
+            rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
+        if not rows:
+            return AddColumn(table, column)
+        return AddColumn(table, column, fill=True).with_review(
+            f"{table} has {rows} rows and the new NOT NULL column {column.name} has no default: "
+            "replace the NULL marked REVIEW in the SQL with the value they should get"
+        )
+
+    def change_type(self, difference: Difference) -> Operation:
+        table, column, want = difference.table, difference.object, difference.expected
+        source = self.legacy_name(table, column)
+        invalid = self.count(
+            f"SELECT count(*) FROM {self.legacy_name(table)} WHERE {source} IS NOT NULL "
+            f"AND NOT pg_input_is_valid({source}::text, {literal(want)})"
+        )
+        operation = AlterColumnType(table, column, want, difference.actual)
+        if not invalid:
+            return operation
+        return operation.with_review(
+            f"{invalid} values of {table}.{column} cannot be converted to {want}: "
+            "fix them or write a USING expression"
+        )
+
+    def change_identity(self, difference: Difference) -> Operation:
+        if difference.expected and not difference.actual:
+            return SerialToIdentity(difference.table, difference.object)
+        return IdentityToSerial(difference.table, difference.object)
+
+    def change_nullability(self, difference: Difference) -> Operation:
+        table, column = difference.table, difference.object
+        if difference.expected:
+            return DropNotNull(table, column)
+        nulls = self.count(
+            f"SELECT count(*) FROM {self.legacy_name(table)} WHERE {self.legacy_name(table, column)} IS NULL"
+        )
+        if not nulls:
+            return SetNotNull(table, column)
+        return SetNotNull(table, column, fill=True).with_review(
+            f"{nulls} rows of {table} have NULL in {column}: replace the NULL marked REVIEW "
+            "in the SQL with the value they should get before SET NOT NULL"
+        )
+
+    def write_by_hand(self, difference: Difference) -> Operation:
+        message = f"{difference.table}.{difference.object}: generated column differs; write this step by hand"
+        return WriteByHand(message, review=message)
+
+    def add_constraint(self, table: str, constraint: Constraint) -> Operation:
+        violations = self.violations(table, constraint)
+        operation = AddConstraint(table, constraint)
+        if not violations:
+            return operation
+        return operation.with_review(
+            f"{violations} rows of {table} violate {constraint.definition}: fix them before this step"
+        )
+
+    def violations(self, table: str, constraint: Constraint) -> int:
+        """Rows the new constraint would reject, counted on the legacy data (0 for a table created here)."""
+        if table in self.created:
+            return 0
+        source = self.legacy_name(table)
+        columns = ", ".join(self.legacy_name(table, c) for c in constraint.columns)
+        if constraint.kind in (ConstraintKind.PRIMARY_KEY, ConstraintKind.UNIQUE):
+            return self.count(
+                f"SELECT count(*) FROM (SELECT 1 FROM {source} GROUP BY {columns} "
+                "HAVING count(*) > 1) AS duplicates"
+            )
+        if constraint.kind is ConstraintKind.CHECK:
+            return self.count(
+                f"SELECT count(*) FROM {source} WHERE NOT {constraint.definition.removeprefix('CHECK ')}"
+            )
+        if constraint.kind is ConstraintKind.FOREIGN_KEY and constraint.referenced_table:
+            local = [f"t.{self.legacy_name(table, c)}" for c in constraint.columns]
+            referenced = self.legacy_name(constraint.referenced_table)
+            # The referenced columns are counted under today's names: a referenced table's
+            # renamed key columns would need the renames applied first.
+            match = " AND ".join(
+                f"r.{q(ref)} = {col}" for ref, col in zip(constraint.referenced_columns, local)
+            )
+            present = " AND ".join(f"{col} IS NOT NULL" for col in local)
+            return self.count(
+                f"SELECT count(*) FROM {source} AS t WHERE {present} AND NOT EXISTS "
+                f"(SELECT 1 FROM {referenced} AS r WHERE {match})"
+            )
+        return 0
+
+    def rename_object(self, difference: Difference) -> Operation:
+        table, want, have = difference.table, difference.expected, difference.actual
+        if difference.kind is Kind.INDEX_NAME:
+            return RenameIndex(table, have, want)
+        return RenameConstraint(table, have, want)

@@ -1,0 +1,96 @@
+"""Render planned operations as a custom migration's source (Django keeps its writer apart from
+its autodetector the same way). The format is `custom_migration`'s."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone
+from pathlib import Path
+
+from .custom_migration import FINGERPRINT_NAME
+from .custom_migration import REVIEWED_NAME
+from .custom_migration import STEPS_NAME
+from .custom_migration import Step
+from .operations import Operation
+
+
+def steps_of(operations: list[Operation]) -> list[Step]:
+    """Each operation as a Step: its SQL forward, its reverse's SQL back, its review note."""
+    return [Step(op.description, op.sql(), op.reverse().sql(), op.review) for op in operations]
+
+
+def render_migration(*, fingerprint: str, parent: str, steps: list[Step], source: str, lineage: str) -> str:
+    """The draft's Python source (`parent` is `app.migration`): readable, with `# REVIEW:` notes
+    where a person must decide, and `REVIEWED = False`."""
+    app, parent_name = parent.split(".", 1)
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    reviews = [step for step in steps if step.review]
+    lines = [
+        f'"""Align one legacy schema (fingerprint {fingerprint}) to {parent}.',
+        "",
+        f"Drafted by Mole's legacy tooling on {today} from {plain_text(source, docstring=True)}",
+        f"(lineage: {plain_text(lineage, docstring=True)}).",
+        f"{len(steps)} steps, {len(reviews)} marked REVIEW. Read every step, change what a REVIEW",
+        "note asks, then set REVIEWED = True. Until then this migration refuses to run on the",
+        "legacy database; on every other database it does nothing.",
+        '"""',
+        "from django.db import migrations",
+        "",
+        "from dbtools.legacy_alignment import AlignLegacySchema",
+        "from dbtools.legacy_alignment import Step",
+        "",
+        f'{FINGERPRINT_NAME} = "{fingerprint}"',
+        f"{REVIEWED_NAME} = False",
+        "",
+        f"{STEPS_NAME} = [",
+    ]
+    for step in steps:
+        if step.review:
+            lines.append(f"    # REVIEW: {plain_text(step.review)}")
+        lines += [
+            "    Step(",
+            f"        {step.description!r},",
+            f"        forward={python_string(step.forward)},",
+            f"        reverse={python_string(step.reverse)},",
+        ]
+        if step.review:
+            lines.append(f"        review={step.review!r},")
+        lines.append("    ),")
+    lines += [
+        "]",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        f'    dependencies = [("{app}", "{parent_name}")]',
+        "",
+        "    operations = [",
+        "        AlignLegacySchema(",
+        f"            fingerprint={FINGERPRINT_NAME},",
+        f"            steps={STEPS_NAME},",
+        f"            reviewed={REVIEWED_NAME},",
+        '            name=__name__.rsplit(".", 1)[-1],',
+        "        ),",
+        "    ]",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plain_text(text: str, *, docstring: bool = False) -> str:
+    """Names from the dump on one line (a newline would end a comment and start code);
+    in a docstring, without quotes or backslashes either."""
+    unsafe = '"\\' if docstring else ""
+    return "".join(ch if ch.isprintable() and ch not in unsafe else "?" for ch in text)
+
+
+def python_string(sql: str) -> str:
+    """SQL as a Python literal a person can edit: quotes of both kinds stay as they are."""
+    if "'''" in sql or "\\" in sql or sql.endswith("'"):
+        return repr(sql)
+    return f"'''{sql}'''"
+
+
+def next_migration_path(migrations_dir: Path, name: str) -> Path:
+    """`<migrations_dir>/<n+1>_<name>.py`, n the highest number there (4 digits, as Django writes)."""
+    numbers = [int(path.name[:4]) for path in migrations_dir.glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return migrations_dir / f"{max(numbers, default=0) + 1:04d}_{name}.py"
