@@ -11,6 +11,7 @@ from .common import backend_of
 from .common import clear_debris
 from .common import reports_errors
 from .common import settings_of
+from .common import show_skipped
 
 __all__ = ["backup", "backups", "prune_backups", "restore"]
 
@@ -42,10 +43,12 @@ def backup(c, label="manual", backend=None):
 @reports_errors
 def backups(c):
     """List backups: name, age, size and migration head."""
-    from tooling.backup_store import utc_now
+    from tooling.manifests import utc_now
 
     show_partial_backups(clear_debris(c))
-    found = backup_store_of(c).all()
+    store = backup_store_of(c)
+    found = store.all()
+    show_skipped(store.skipped)
     if not found:
         print("No backups yet (`invoke backup` makes one).")
         return
@@ -53,7 +56,7 @@ def backups(c):
     print(f"{'name':<40} {'age':>10} {'size':>12}  head")
     for item in found:
         print(f"{item.name:<40} {format_age(now - item.created):>10} "
-              f"{item.manifest.get('size_bytes', 0):>12}  {item.manifest.get('migration_head') or '-'}")
+              f"{item.manifest['size_bytes']:>12}  {item.manifest['migration_head'] or '-'}")
 
 
 def show_partial_backups(cleanup) -> None:

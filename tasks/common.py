@@ -114,3 +114,9 @@ def terminal_progress(what: str):
               file=sys.stderr, flush=True)
 
     return show
+
+
+def show_skipped(problems: list[str]) -> None:
+    """Backups or bundles left out of a listing, one `note:` line each (on stderr)."""
+    for problem in problems:
+        print(f"note: left out: {problem}", file=sys.stderr)

@@ -11,6 +11,7 @@ from .common import BACKEND_HELP
 from .common import backend_of
 from .common import reports_errors
 from .common import settings_of
+from .common import show_skipped
 from .common import terminal_progress
 from .database import print_checks
 
@@ -170,7 +171,9 @@ def legacy(
 @reports_errors
 def bundles(c):
     """List legacy bundles: name, source, how it was migrated (lineage or custom migration), head."""
-    found = bundle_store_of(c).all()
+    store = bundle_store_of(c)
+    found = store.all()
+    show_skipped(store.skipped)
     if not found:
         print("No bundles yet (`invoke legacy --db FILE` makes one).")
         return
@@ -178,7 +181,7 @@ def bundles(c):
     for item in found:
         manifest = item.manifest
         print(
-            f"{item.name:<32} {manifest.get('created_utc', '-'):<21} "
+            f"{item.name:<32} {manifest['created_utc']:<21} "
             f"{manifest.get('source', {}).get('file', '-'):<28} {how_migrated(manifest):<40} "
             f"{short_migration(manifest.get('migration_head'))}"
         )

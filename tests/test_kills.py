@@ -133,7 +133,8 @@ def test_two_backups_with_the_same_name_at_once_both_keep_their_dump(sample):
     store = BackupStore(sample.backups)
     name = store.new_name("twin")
     for number in (1, 2):
-        manifest = {"name": name, "created_utc": "2026-11-30T00:00:00Z"}
+        manifest = {"name": name, "created_utc": "2026-11-30T00:00:00Z", "format": "custom",
+                    "migration_head": None}
         with store.writing(name, manifest) as stream:
             stream.write(f"dump {number}".encode())
     assert sorted(path.name for path in sample.backups.glob(f"{name}*.dump")) == [

@@ -38,6 +38,9 @@ from schema.quoting import identifier
 from schema.quoting import literal
 from schema.renames import RenameCandidate
 from tooling.data_check import check_data
+from tooling.errors import ManifestInvalid
+from tooling.manifests import MANIFEST_VERSION
+from tooling.manifests import check_manifest
 from tooling.versions import major_release
 
 BIGINT = ColumnType("bigint", "int8")
@@ -74,7 +77,8 @@ def pose_table(entity: str = "data_collection_entity", entity_column: str = "ent
             Constraint(
                 ConstraintKind.FOREIGN_KEY,
                 "pose_entity_fk",
-                f"FOREIGN KEY ({reference}) REFERENCES {as_rendered(entity)}(id) DEFERRABLE INITIALLY DEFERRED",
+                f"FOREIGN KEY ({reference}) REFERENCES {as_rendered(entity)}(id) "
+                "DEFERRABLE INITIALLY DEFERRED",
                 (entity_column,),
                 entity,
                 ("id",),
@@ -210,8 +214,8 @@ def test_the_planner_counts_what_a_new_constraint_would_reject():
         return 4
 
     loose = replace(pose_table(), constraints=pose_table().constraints[:1])
-    operations = AlignmentPlanner(mole(entity_table(), pose_table()), mole(entity_table(), loose), count).plan()
-    [add] = operations
+    expected, actual = mole(entity_table(), pose_table()), mole(entity_table(), loose)
+    [add] = AlignmentPlanner(expected, actual, count).plan()
     assert add.review.startswith("4 rows of data_collection_pose violate FOREIGN KEY (entity_id)")
     assert 'r."id" = t."entity_id"' in queries[0]
 
@@ -260,3 +264,25 @@ def test_postgresql_versions_reduce_to_their_major_release(text, major):
 def test_a_version_without_a_number_is_refused():
     with pytest.raises(ValueError):
         major_release("devel")
+
+
+BACKUP_MANIFEST = {"name": "b", "created_utc": "2026-11-30T16:12:40Z", "file": "b.dump", "format": "custom",
+                   "sha256": "0" * 64, "size_bytes": 10, "migration_head": None}
+
+
+def test_a_manifest_without_a_version_is_version_one_and_read_as_it_is():
+    assert check_manifest(BACKUP_MANIFEST, "backup", "backup b") == BACKUP_MANIFEST
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"created_utc": "yesterday"}, "(created_utc): 'yesterday' does not match"),
+        ({"size_bytes": "10"}, "(size_bytes): '10' is not of type 'integer'"),
+        ({"manifest_version": MANIFEST_VERSION + 1}, f"has format version {MANIFEST_VERSION + 1}"),
+    ],
+)
+def test_a_malformed_or_newer_manifest_is_refused_with_its_problem(change, problem):
+    with pytest.raises(ManifestInvalid) as refused:
+        check_manifest({**BACKUP_MANIFEST, **change}, "backup", "backup b")
+    assert problem in str(refused.value) and refused.value.owner == "backup b"

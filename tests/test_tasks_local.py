@@ -201,6 +201,26 @@ def test_failed_pg_restore_leaves_live_database_intact(migrated):
     assert staging[0][0] == 0
 
 
+def test_a_malformed_manifest_is_one_line_and_leaves_the_listing_whole(migrated):
+    for label in ("kept", "broken"):
+        migrated.invoke("backup", "--label", label, check=True)
+    [broken] = migrated.backups.glob("*_broken.json")
+    manifest = json.loads(broken.read_text())
+    assert manifest["manifest_version"] == 2
+    del manifest["created_utc"]
+    broken.write_text(json.dumps(manifest))
+    listing = migrated.invoke("backups")
+    assert listing.returncode == 0, listing.stderr
+    assert [line.split()[0].split("_", 1)[1] for line in listing.stdout.splitlines()[1:]] == ["kept"]
+    assert f"note: left out: the manifest of backup {broken.stem} is malformed" in listing.stderr
+    refused = migrated.invoke("restore", "--backup", broken.stem, "--yes")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"error: the manifest of backup {broken.stem} is malformed (top level): "
+        "'created_utc' is a required property"
+    ]
+
+
 def test_restore_of_unknown_or_unsafe_name(migrated):
     assert "no backup named" in migrated.invoke("restore", "--backup", "nope", "--yes").stderr
     unsafe = migrated.invoke("restore", "--backup", "../../etc/passwd", "--yes")

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import timezone
 from pathlib import Path
 from typing import IO
 from typing import Any
@@ -23,12 +21,19 @@ from .errors import BackupNotFound
 from .errors import ChecksumMismatch
 from .errors import ToolingError
 from .fault_injection import pause_point
+from .manifests import Manifest
+from .manifests import manifest_text
+from .manifests import parse_timestamp
+from .manifests import read_manifest
+from .manifests import utc_now
+from .manifests import versioned
 from .names import safe_name
 from .owner import this_process
 
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".json"
-TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+NAME_TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # names sort by time and hold no ':'
+
 CHUNK_BYTES = 1 << 20
 
 
@@ -40,28 +45,15 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(path: Path, owner: str) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ToolingError(f"the manifest of {owner} cannot be read: {error}") from error
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass(frozen=True)
 class Backup:
     name: str
     dump: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
 
     @property
     def created(self) -> datetime:
-        return datetime.strptime(self.manifest["created_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=timezone.utc
-        )
+        return parse_timestamp(self.manifest["created_utc"])
 
     def verify_checksum(self) -> None:
         actual = sha256_of(self.dump)
@@ -75,9 +67,10 @@ class Backup:
 class BackupStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.skipped: list[str] = []  # why `all()` left a backup out (an invalid manifest)
 
     def new_name(self, label: str) -> str:
-        return self.free_name(f"{utc_now().strftime(TIMESTAMP_FORMAT)}_{safe_name(label, 'label')}")
+        return self.free_name(f"{utc_now().strftime(NAME_TIMESTAMP_FORMAT)}_{safe_name(label, 'label')}")
 
     def free_name(self, name: str) -> str:
         """`name`, or `name` with underscores added until neither its dump nor its manifest exists."""
@@ -91,20 +84,24 @@ class BackupStore:
         manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"
         if not dump.is_file() or not manifest_path.is_file():
             raise BackupNotFound(f"no backup named {name!r} in {self.folder}")
-        return Backup(name, dump, read_manifest(manifest_path, f"backup {name}"))
+        return Backup(name, dump, read_manifest(manifest_path, "backup", f"backup {name}"))
 
     def all(self) -> list[Backup]:
-        """Every complete backup, oldest first."""
+        """Every complete backup with a valid manifest, oldest first; `skipped` says why others
+        were left out."""
+        self.skipped = []
         if not self.folder.is_dir():
             return []
         backups = []
         for dump in self.folder.glob(f"*{DUMP_SUFFIX}"):
             try:
                 backups.append(self.get(dump.stem))
-            except ToolingError:
+            except BackupNotFound:
                 continue
+            except ToolingError as error:
+                self.skipped.append(str(error))
         # Names start with a timestamp to the second; within one second, write order decides.
-        return sorted(backups, key=lambda backup: (backup.manifest.get("created_utc", ""),
+        return sorted(backups, key=lambda backup: (backup.manifest["created_utc"],
                                                    backup.dump.stat().st_mtime_ns))
 
     def beyond(self, keep: int) -> list[Backup]:
@@ -162,7 +159,7 @@ class BackupStore:
         while True:
             name = self.free_name(manifest["name"])
             manifest.update(name=name, file=f"{name}{DUMP_SUFFIX}")
-            partial_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            partial_manifest.write_text(manifest_text(versioned(manifest)))
             manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"
             try:
                 place_exclusively(partial_manifest, manifest_path)

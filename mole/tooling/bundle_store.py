@@ -10,7 +10,6 @@ that was edited or damaged; it cannot stop someone who rewrites both files, so
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from typing import Iterator
 
-from .backup_store import read_manifest
 from .backup_store import sha256_of
 from .debris import partial_path
 from .errors import BundleExists
@@ -28,6 +26,9 @@ from .errors import ChecksumMismatch
 from .errors import NoRoom
 from .errors import ToolingError
 from .fault_injection import pause_point
+from .manifests import manifest_text
+from .manifests import read_manifest
+from .manifests import versioned
 from .names import safe_name
 
 MANIFEST = "manifest.json"
@@ -86,6 +87,7 @@ class Bundle:
 class BundleStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.skipped: list[str] = []  # why `all()` left a bundle out (an invalid manifest)
 
     def check_room(self, needed_bytes: int) -> None:
         """Refuse before any work if bundles cannot be written here or `needed_bytes` are not free.
@@ -111,9 +113,11 @@ class BundleStore:
         manifest_path = folder / MANIFEST
         if not manifest_path.is_file():
             raise BundleNotFound(f"no bundle named {name!r} in {self.folder}")
-        return Bundle(name, folder, read_manifest(manifest_path, f"bundle {name}"))
+        return Bundle(name, folder, read_manifest(manifest_path, "bundle", f"bundle {name}"))
 
     def all(self) -> list[Bundle]:
+        """Every bundle with a valid manifest, oldest first; `skipped` says why others were left out."""
+        self.skipped = []
         if not self.folder.is_dir():
             return []
         bundles = []
@@ -121,9 +125,9 @@ class BundleStore:
             if folder.is_dir() and not folder.name.startswith(".") and (folder / MANIFEST).is_file():
                 try:
                     bundles.append(self.get(folder.name))
-                except ToolingError:
-                    continue
-        return sorted(bundles, key=lambda bundle: bundle.manifest.get("created_utc", ""))
+                except ToolingError as error:
+                    self.skipped.append(str(error))
+        return sorted(bundles, key=lambda bundle: bundle.manifest["created_utc"])
 
     def free_name(self, wanted: str, *, exact: bool) -> str:
         """`wanted` if unused; taken, an exact name is refused and a default one gets a suffix."""
@@ -152,7 +156,7 @@ class BundleStore:
             pause_point("bundle-written")
             manifest["files"] = file_checksums(partial)
             manifest["manifest_checksum"] = MANIFEST_SUM
-            (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            (partial / MANIFEST).write_text(manifest_text(versioned(manifest)))
             (partial / MANIFEST_SUM).write_text(f"{sha256_of(partial / MANIFEST)}  {MANIFEST}\n")
             if final.exists():
                 raise BundleExists(f"bundle {name!r} appeared while this one was written; nothing replaced")

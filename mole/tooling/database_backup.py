@@ -10,7 +10,6 @@ from pathlib import Path
 from .backends import Backend
 from .backup_store import Backup
 from .backup_store import BackupStore
-from .backup_store import utc_now
 from .database_facts import data_collection_head
 from .database_facts import migration_state
 from .debris import find_on_server
@@ -18,6 +17,7 @@ from .debris import open_lock
 from .errors import DatabaseNotFound
 from .errors import RestoreRunning
 from .fault_injection import pause_point
+from .manifests import utc_timestamp
 from .owner import OwnerState
 
 DUMP_FORMAT = "pg_dump custom (-Fc)"
@@ -51,7 +51,7 @@ def take_backup(
         raise DatabaseNotFound(f"database {database!r} does not exist: nothing to back up")
     manifest = {
         "name": name,
-        "created_utc": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": utc_timestamp(),
         "database": database,
         "backend": backend.name,
         "format": DUMP_FORMAT,

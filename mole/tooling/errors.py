@@ -77,6 +77,14 @@ class NoRoom(ToolingError):
     """The bundle or backup folder cannot be written, or has too little free space."""
 
 
+class ManifestInvalid(ToolingError, ValueError):
+    """A backup's or bundle's manifest that cannot be read, is malformed or is too new."""
+
+    def __init__(self, message: str, *, owner: str) -> None:
+        super().__init__(message)
+        self.owner = owner
+
+
 class BundleExists(ToolingError, FileExistsError):
     """A bundle of that name exists already; bundles are never overwritten."""
 

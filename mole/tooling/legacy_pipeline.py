@@ -20,7 +20,6 @@ from typing import Callable
 from schema.custom_migration import LEGACY_SCHEMA
 
 from .backends import Backend
-from .backup_store import utc_now
 from .bundle_store import MIGRATED_DUMP
 from .bundle_store import Bundle
 from .bundle_store import BundleStore
@@ -46,6 +45,7 @@ from .lineage import LineageMatch
 from .lineage import leaf_migration
 from .lineage import match_lineage
 from .lineage import schema_lineage
+from .manifests import utc_timestamp
 from .row_proof import RecordedTable
 from .row_proof import compare_rows
 from .row_proof import drop_proof
@@ -266,6 +266,3 @@ def write_bundle(
 def row_counts(inventory: dict[str, Any]) -> dict[str, int]:
     return {table: data["rows"] for table, data in sorted(inventory.items())}
 
-
-def utc_timestamp() -> str:
-    return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
