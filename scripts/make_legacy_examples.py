@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 
 from tooling.backends import LocalBackend
-from tooling.legacy_registry import custom_migrations
+from tooling.legacy_registry import read_registry
 from tooling.process import ProcessRunner
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -103,10 +103,10 @@ def tiny_png(red: int, green: int, blue: int) -> bytes:
     )
 
 
-def last_regular_migration() -> str:
-    custom = {migration.name for migration in custom_migrations(MIGRATIONS)}
-    regular = [path.stem for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py") if path.stem not in custom]
-    return max(regular)
+def last_regular_migration(backend) -> str:
+    registry = read_registry(backend, MIGRATIONS)
+    custom = {migration.name for migration in registry.custom}
+    return max(name for name in registry.migrations if name not in custom)
 
 
 class ExampleMaker:
@@ -118,7 +118,7 @@ class ExampleMaker:
         self.backend.create_database(name)
         self.backend.manage(["migrate", "--no-input", "-v", "0"], database=name, capture=True)
         # An older Mole never ran the custom migrations written since: take their records back.
-        last = last_regular_migration()
+        last = last_regular_migration(self.backend)
         self.backend.manage(
             ["migrate", "data_collection", last, "--no-input", "-v", "0"], database=name, capture=True
         )

@@ -38,8 +38,7 @@ from .legacy_input import Progress
 from .legacy_loading import LoadedLegacy
 from .legacy_loading import loaded_legacy
 from .legacy_registry import CustomMigration
-from .legacy_registry import for_fingerprint
-from .legacy_registry import named
+from .legacy_registry import read_registry
 from .legacy_report import render_report
 from .lineage import LineageMatch
 from .lineage import leaf_migration
@@ -107,7 +106,9 @@ def run_legacy(
     # The bundle keeps the original and a migrated dump (custom format: rarely larger).
     store.check_room(2 * path.stat().st_size if path.is_file() else 0)
     bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
-    chosen = named(settings.migrations_dir, options.migration) if options.migration else None
+    chosen = None
+    if options.migration:
+        chosen = read_registry(backend, settings.migrations_dir).named(options.migration)
     steps = schema_lineage(backend, settings)
     with loaded_legacy(
         backend, settings, path, keep=options.keep_scratch, progress=progress,
@@ -120,7 +121,8 @@ def run_legacy(
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         custom = None
         if not lineage.exact or chosen is not None:
-            custom = chosen or for_fingerprint(settings.migrations_dir, lineage.fingerprint)
+            registry = read_registry(backend, settings.migrations_dir)
+            custom = chosen or registry.for_fingerprint(lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
                 outcome.draft = write_draft(

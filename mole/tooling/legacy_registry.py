@@ -1,14 +1,16 @@
 """The custom (legacy) migrations already written, found by the fingerprint each declares.
 
-Read with `ast`, never imported: the host side of the tooling does not load Django.
+Django's MigrationLoader reads them (`manage.py legacy_migrations`, inside the backend), so a
+migration counts exactly when Django would run it; the host side never imports Django.
 """
 
 from __future__ import annotations
 
-import ast
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backends import Backend
 from .errors import MigrationNotFound
 from .errors import ToolingError
 
@@ -17,66 +19,61 @@ APP = "data_collection"
 
 @dataclass(frozen=True)
 class CustomMigration:
+    """A custom migration: its `name` (`0011_legacy_x`), its file on this host, the fingerprint
+    of the legacy schema it aligns, whether it was reviewed, and its parent (`data_collection.0010_x`)."""
+
     name: str
     path: Path
     fingerprint: str
     reviewed: bool
-    parent: str  # `data_collection.0010_x`
+    parent: str
 
     @property
     def label(self) -> str:
         return f"{APP}.{self.name}"
 
 
-def read_custom_migration(path: Path) -> CustomMigration | None:
-    """The migration's declarations, or None when it is not a custom legacy migration."""
+@dataclass(frozen=True)
+class Registry:
+    """Every data_collection migration's name, and the custom ones among them."""
+
+    migrations: tuple[str, ...]
+    custom: tuple[CustomMigration, ...]
+
+    def for_fingerprint(self, fingerprint: str) -> CustomMigration | None:
+        """The last custom migration written for `fingerprint`, if any."""
+        matches = [m for m in self.custom if m.fingerprint == fingerprint]
+        return matches[-1] if matches else None
+
+    def named(self, name: str) -> CustomMigration:
+        """`--migration`: `0011_legacy_x`, with or without `data_collection.` or `.py`.
+        Raises MigrationNotFound when there is no such migration or it is not a custom one."""
+        stem = name.removeprefix(f"{APP}.").removesuffix(".py")
+        if stem not in self.migrations:
+            raise MigrationNotFound(f"no migration {stem!r} in {APP}'s migrations")
+        found = next((m for m in self.custom if m.name == stem), None)
+        if found is None:
+            raise MigrationNotFound(
+                f"{stem} is not a custom legacy migration (it declares no LEGACY_FINGERPRINT)"
+            )
+        return found
+
+
+def read_registry(backend: Backend, migrations_dir: Path) -> Registry:
+    """The registry as Django loads it; paths point into `migrations_dir`.
+
+    Raises ToolingError when the migrations cannot be loaded
+    (a draft that is not valid Python, for example), with manage.py's last line."""
+    result = backend.manage(["legacy_migrations"], capture=True)
+    if backend.runner.dry:
+        return Registry((), ())
     try:
-        tree = ast.parse(path.read_text(), filename=str(path))
-    except SyntaxError as error:
-        raise ToolingError(f"{path.name} is not valid Python: {error.msg} (line {error.lineno})") from error
-    values = {}
-    parent = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            target = node.targets[0].id
-            if target in ("LEGACY_FINGERPRINT", "REVIEWED"):
-                values[target] = ast.literal_eval(node.value)
-            elif target == "dependencies":
-                for app, name in ast.literal_eval(node.value):
-                    if app == APP:
-                        parent = f"{APP}.{name}"
-    if "LEGACY_FINGERPRINT" not in values or parent is None:
-        return None
-    return CustomMigration(
-        path.stem, path, values["LEGACY_FINGERPRINT"], bool(values.get("REVIEWED")), parent
-    )
-
-
-def custom_migrations(migrations_dir: Path) -> list[CustomMigration]:
-    found = []
-    for path in sorted(migrations_dir.glob("[0-9][0-9][0-9][0-9]_*.py")):
-        migration = read_custom_migration(path)
-        if migration:
-            found.append(migration)
-    return found
-
-
-def for_fingerprint(migrations_dir: Path, fingerprint: str) -> CustomMigration | None:
-    matches = [m for m in custom_migrations(migrations_dir) if m.fingerprint == fingerprint]
-    return matches[-1] if matches else None
-
-
-def named(migrations_dir: Path, name: str) -> CustomMigration:
-    """`--migration`: a name like `0011_legacy_x`, with or without `data_collection.` or `.py`."""
-    stem = name.removeprefix(f"{APP}.").removesuffix(".py")
-    if "/" in stem or stem.startswith("."):
-        raise MigrationNotFound(f"{name!r} is not a migration name")
-    path = migrations_dir / f"{stem}.py"
-    if not path.is_file():
-        raise MigrationNotFound(f"no migration {stem!r} in {migrations_dir}")
-    migration = read_custom_migration(path)
-    if migration is None:
-        raise MigrationNotFound(
-            f"{stem} is not a custom legacy migration (it declares no LEGACY_FINGERPRINT)"
+        data = json.loads(result.stdout)
+        custom = tuple(
+            CustomMigration(item["name"], migrations_dir / f"{item['name']}.py", item["fingerprint"],
+                            bool(item["reviewed"]), item["parent"])
+            for item in data["custom"]
         )
-    return migration
+        return Registry(tuple(data["migrations"]), custom)
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ToolingError(f"`manage.py legacy_migrations` printed something unexpected: {error}") from error
