@@ -43,16 +43,18 @@ def main() -> None:
         dump = work / "bench.sql"
         subprocess.run([str(BIN / "pg_dump"), "--no-owner", "--no-privileges", "--dbname=bench",
                         f"--file={dump}"], env=env, check=True)
-        backend.create_database("loaded")
+        backend.admin.create_database("loaded")
         load, _ = timed([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
                          "--dbname=loaded", "-f", str(dump)], env, stdout=subprocess.DEVNULL)
         snapshot = schema_snapshot(backend, "loaded")
         public = {"public": snapshot}
         inventory, before = seconds_of(lambda: take_inventory(backend, "loaded", public))
         record, recorded = seconds_of(lambda: record_rows(backend, "loaded", snapshot))
-        size = backend.sql(f"SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
-                           f"ON n.oid = c.relnamespace WHERE n.nspname = '{PROOF_SCHEMA}'",
-                           database="loaded").stdout.strip()
+        size = backend.tools.value(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+            f"ON n.oid = c.relnamespace WHERE n.nspname = '{PROOF_SCHEMA}'",
+            database="loaded",
+        )
         _, after = seconds_of(lambda: take_inventory(backend, "loaded", public))
         data = check_data(before, after)
         compare, comparison = seconds_of(lambda: compare_rows(backend, "loaded", recorded, data.places))

@@ -48,7 +48,7 @@ def floor_seconds(env: dict[str, str], dump: Path, database: str, custom: bool) 
 
 
 def loader_seconds(backend: LocalBackend, dump: Path, database: str) -> float:
-    backend.create_database(database)
+    backend.admin.create_database(database)
     start = time.perf_counter()
     load_dump(backend, detect(dump), database)
     return time.perf_counter() - start

@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 
 from tooling.backends import LocalBackend
+from tooling.django_commands import migrate
 from tooling.legacy_registry import read_registry
 from tooling.process import ProcessRunner
 
@@ -115,22 +116,18 @@ class ExampleMaker:
 
     def sample_database(self, name: str) -> str:
         """Today's Mole with the sample campaign (migrations stop before any custom one)."""
-        self.backend.create_database(name)
-        self.backend.manage(["migrate", "--no-input", "-v", "0"], database=name, capture=True)
+        self.backend.admin.create_database(name)
+        migrate(self.backend, name)
         # An older Mole never ran the custom migrations written since: take their records back.
         last = last_regular_migration(self.backend)
-        self.backend.manage(
-            ["migrate", "data_collection", last, "--no-input", "-v", "0"], database=name, capture=True
-        )
+        migrate(self.backend, name, f"data_collection.{last}")
         self.backend.manage(["load_sample_data"], database=name, capture=True)
         return name
 
     def dump(self, database: str, target: Path, *options: str) -> None:
         plain = [] if "--format=custom" in options else PLAIN_OPTIONS
         with target.open("wb") as stream:
-            self.backend.client(
-                "pg_dump", [*DUMP_OPTIONS, *plain, *options, f"--dbname={database}"], stdout=stream
-            )
+            self.backend.tools.dump_plain(database, [*DUMP_OPTIONS, *plain, *options], stdout=stream)
         print(f"wrote {target.name} ({target.stat().st_size} bytes)")
 
     def old_mole(self, name: str, migration: str) -> str:
@@ -144,7 +141,7 @@ class ExampleMaker:
 
     def diverged(self, name: str) -> str:
         database = self.sample_database(name)
-        self.backend.sql(DIVERGENCES[name]["sql"], database=database)
+        self.backend.tools.query(DIVERGENCES[name]["sql"], database=database)
         return database
 
     def make_all(self) -> None:

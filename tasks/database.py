@@ -55,18 +55,18 @@ def status(c, backend=None):
         print("server:     not running (start it with `invoke up`)")
         show_debris(clear_debris(c))
         return
-    print(f"server:     PostgreSQL {chosen.server_version()}")
+    print(f"server:     PostgreSQL {chosen.tools.server_version()}")
     if chosen.name == "local":
         env = chosen.client_environment()
         psql = chosen.client_command("psql", []).argv[0]
         print(f"psql:       {psql} -h {env['PGHOST']} -U {env['PGUSER']} -d {chosen.database}")
-    repaired = chosen.repair_interrupted_swap(chosen.database)
+    repaired = chosen.admin.repair_interrupted_swap(chosen.database)
     if repaired:
         print(f"repaired:   {repaired}")
     show_debris(clear_debris(c, chosen))
     for database, what in kept_copies(chosen):
         print(f"open copy:  {database} ({what}; `--drop-copy` drops it)")
-    if not chosen.database_exists(chosen.database):
+    if not chosen.admin.database_exists(chosen.database):
         print(f"database:   {chosen.database} (does not exist yet: `invoke migrate` creates it)")
         return
     print(f"database:   {chosen.database}")
@@ -119,16 +119,9 @@ def migrate(c, app=None, target=None, fake=False, plan=False, backend=None):
     """Apply migrations to the live database."""
     if target and not app:
         raise Exit("error: --target needs --app", code=2)
-    args = ["migrate", "--no-input"]
-    if app:
-        args.append(app)
-    if target:
-        args.append(target)
-    if fake:
-        args.append("--fake")
-    if plan:
-        args.append("--plan")
-    backend_of(c, backend).manage(args)
+    from tooling.django_commands import migrate_args
+
+    backend_of(c, backend).manage(migrate_args(target, app=app, fake=fake, plan=plan))
 
 
 @task(

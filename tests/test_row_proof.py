@@ -34,18 +34,18 @@ def backend(server, tmp_path_factory):
 
 def proof_after(backend, migration_sql: str, before_sql: str = ""):
     """(data check, row differences, unproven) for TABLE (and `before_sql`) changed by `migration_sql`."""
-    with backend.scratch_database("proof") as database:
-        backend.sql_statements([TABLE + before_sql], database=database)
+    with backend.admin.scratch_database("proof") as database:
+        backend.tools.statements([TABLE + before_sql], database=database)
         snapshot = schema_snapshot(backend, database)
         before = take_inventory(backend, database, {"public": snapshot})
         recorded = record_rows(backend, database, snapshot)
-        backend.sql_statements([migration_sql], database=database)
+        backend.tools.statements([migration_sql], database=database)
         after = take_inventory(backend, database, {"public": schema_snapshot(backend, database)})
         data = check_data(before, after)
         comparison = compare_rows(backend, database, recorded, data.places)
         settle(data, comparison.differences, comparison.compared)
         drop_proof(backend, database)
-        schemas = backend.sql(f"SELECT count(*) FROM pg_namespace WHERE nspname = '{PROOF_SCHEMA}'",
+        schemas = backend.tools.query(f"SELECT count(*) FROM pg_namespace WHERE nspname = '{PROOF_SCHEMA}'",
                               database=database).stdout.strip()
         assert schemas == "0"
     return data, [difference.describe() for difference in comparison.differences], comparison.unproven

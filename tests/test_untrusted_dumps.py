@@ -107,7 +107,7 @@ def backend_of(project) -> LocalBackend:
 def loaded(project, source: Path, **options):
     """`source` loaded by the loader alone into a scratch database (dropped afterwards)."""
     backend = backend_of(project)
-    with backend.scratch_database("test") as scratch:
+    with backend.admin.scratch_database("test") as scratch:
         load_dump(backend, detect(source), scratch, **options)
         yield scratch
 

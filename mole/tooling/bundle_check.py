@@ -46,13 +46,7 @@ def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> Bundle
     if not head:
         raise ToolingError(f"bundle {bundle.name}'s manifest records no migration head")
     at = history_point(backend, settings, head)
-    with backend.scratch_database("bundle_check") as scratch:
-        with bundle.migrated_dump.open("rb") as stream:
-            backend.client(
-                "pg_restore",
-                ["--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={scratch}"],
-                stdin=stream,
-                stdin_path=bundle.migrated_dump,
-            )
+    with backend.admin.scratch_database("bundle_check") as scratch:
+        backend.tools.restore(scratch, bundle.migrated_dump)
         report = verify_database(backend, settings, scratch, at=at if at.later else None)
     return BundleCheck(head, at.later, report)

@@ -64,7 +64,8 @@ def take_inventory(backend: Backend, database: str, snapshots: dict[str, Schema]
     if not queries or backend.runner.dry:
         return {}
     union = " UNION ALL ".join(f"({query})" for query in queries)
-    result = backend.sql(f"SELECT json_object_agg(name, data) FROM ({union}) AS tables", database=database)
+    query = f"SELECT json_object_agg(name, data) FROM ({union}) AS tables"
+    result = backend.tools.query(query, database=database)
     raw = json.loads(result.stdout.strip() or "{}")
     inventory = {}
     for qualified, data in raw.items():

@@ -19,8 +19,8 @@ from .errors import RestoreRunning
 from .fault_injection import pause_point
 from .manifests import utc_timestamp
 from .owner import OwnerState
+from .postgres_tools import DUMP_FORMAT
 
-DUMP_FORMAT = "pg_dump custom (-Fc)"
 RESTORING_INTO = "restoring into"
 
 
@@ -36,18 +36,10 @@ def take_backup(
     database = database or backend.database
     name = store.new_name(label)
     target = store.folder / f"{name}.dump"
-    dump_args = [
-        "--format=custom",
-        "--no-owner",
-        "--no-privileges",
-        f"--lock-wait-timeout={lock_wait_timeout}",
-        f"--dbname={database}",
-    ]
     if backend.runner.dry:
-        migration_state(backend, database)
-        backend.client("pg_dump", dump_args, stdout_path=target)
+        backend.tools.dump(database, stdout_path=target, lock_wait_timeout=lock_wait_timeout)
         return None
-    if not backend.database_exists(database):
+    if not backend.admin.database_exists(database):
         raise DatabaseNotFound(f"database {database!r} does not exist: nothing to back up")
     manifest = {
         "name": name,
@@ -55,12 +47,12 @@ def take_backup(
         "database": database,
         "backend": backend.name,
         "format": DUMP_FORMAT,
-        "server_version": backend.server_version(),
-        "pg_dump_version": backend.client("pg_dump", ["--version"], capture=True).stdout.strip(),
+        "server_version": backend.tools.server_version(),
+        "pg_dump_version": backend.tools.pg_dump_version(),
         "migration_head": data_collection_head(migration_state(backend, database)),
     }
     with store.writing(name, manifest) as stream:
-        backend.client("pg_dump", dump_args, stdout=stream, stdout_path=target)
+        backend.tools.dump(database, stdout=stream, stdout_path=target, lock_wait_timeout=lock_wait_timeout)
     return store.get(manifest["name"])
 
 
@@ -74,15 +66,13 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
     purpose = f"{RESTORING_INTO} {target}"
     refuse_concurrent_restore(backend, target, purpose)
     # Dropped afterwards whatever happens: after the swap, the name is gone and nothing is dropped.
-    with backend.scratch_database("restore", note=purpose) as staging:
-        restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={staging}"]
-        with dump.open("rb") as stream:
-            backend.client("pg_restore", restore_args, stdin=stream, stdin_path=dump)
+    with backend.admin.scratch_database("restore", note=purpose) as staging:
+        backend.tools.restore(staging, dump)
         pause_point("restore-staged")
-        if backend.runner.dry or backend.database_exists(target):
-            backend.replace_database(target, staging)
+        if backend.runner.dry or backend.admin.database_exists(target):
+            backend.admin.replace_database(target, staging)
         else:
-            backend.rename_database(staging, target, was_temporary=True)
+            backend.admin.rename_database(staging, target, was_temporary=True)
 
 
 def refuse_concurrent_restore(backend: Backend, target: str, purpose: str) -> None:
@@ -107,7 +97,7 @@ def replace_live_database(
         if not held:
             raise RestoreRunning(f"another restore into {backend.database!r} is running on this machine")
         safety = None
-        if backend.runner.dry or backend.database_exists(backend.database):
+        if backend.runner.dry or backend.admin.database_exists(backend.database):
             safety = take_backup(backend, store, "before-restore", lock_wait_timeout=lock_wait_timeout)
         load_dump_as(backend, dump, backend.database)
         return safety

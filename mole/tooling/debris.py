@@ -30,6 +30,7 @@ from .owner import OwnerState
 from .owner import owner_in_marker
 from .owner import owner_of_token
 from .owner import this_process
+from .server_sql import terminate_sessions_of
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ def find_on_server(backend: Backend) -> list[Leftover]:
         ) AS temporary
     """
     found = []
-    for kind, name, note in json.loads(backend.sql(query).stdout.strip() or "[]"):
+    for kind, name, note in json.loads(backend.tools.query(query).stdout.strip() or "[]"):
         if kind == "role":
             pattern, what = LOAD_ROLE_NAME, "load role"
         elif name.endswith(STAGING_SUFFIX):
@@ -265,11 +266,11 @@ def clean(settings: Settings, backend: Backend | None = None, *, dry: bool = Fal
 
 def remove(item: Leftover, backend: Backend | None) -> None:
     if item.kind.endswith("database"):
-        backend.drop_database(item.name)
+        backend.admin.drop_database(item.name)
     elif item.kind == "load role":
         role = quote_identifier(item.name)
-        backend.sql_statements([
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{item.name}'",
+        backend.tools.statements([
+            terminate_sessions_of(item.name),
             f"DROP ROLE IF EXISTS {role}",
         ])
     elif item.kind == "open session lock":
@@ -291,7 +292,7 @@ def remove_open_lock(path: Path, backend: Backend | None) -> None:
         if not held:
             return
         database = path.stem
-        if backend is not None and backend.database_exists(database):
+        if backend is not None and backend.admin.database_exists(database):
             backend.manage(["throwaway_login", "remove"], database=database, capture=True)
 
 

@@ -115,7 +115,7 @@ def refuse_dump_code(
         "schemas": literals((*MOLE_SCHEMAS, *sorted(schemas))),
         "extensions": literals(("plpgsql", *extensions)),
     }
-    found = [line for line in backend.sql(query, database=database).stdout.splitlines() if line]
+    found = [line for line in backend.tools.query(query, database=database).stdout.splitlines() if line]
     if found:
         raise UnsafeDump(
             f"{source} brings what would later run with the tooling's rights or was not asked for: "

@@ -65,7 +65,6 @@ from .text_encoding import canonical_encoding
 from .versions import major_release
 
 HEAD_LINES = 40
-PG_RESTORE_SCRIPT = ["--no-owner", "--no-privileges", "--file=-"]
 
 
 @dataclass(frozen=True)
@@ -137,8 +136,7 @@ def script_lines(
     """The dump's SQL script line by line: the file itself, or what pg_restore makes of it."""
     with legacy.path.open("rb") as raw:
         if legacy.kind == CUSTOM:
-            args = [*PG_RESTORE_SCRIPT, *(["--section=pre-data"] if head_only else [])]
-            with backend.client_output("pg_restore", args, stdin=raw) as script:
+            with backend.tools.restore_script(raw, schema_only_head=head_only) as script:
                 yield reported(script, raw, legacy.size, progress)
             return
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if legacy.kind == GZIP_SQL else raw
@@ -188,7 +186,7 @@ def refuse_newer_dump(backend: Backend, legacy: LegacyInput, dumped_by: str | No
     version = dumped_by or legacy.dumped_by
     if not version:
         return
-    server = backend.server_version()
+    server = backend.tools.server_version()
     try:
         dump_major = major_release(version)
     except ValueError as error:
@@ -214,7 +212,7 @@ def refuse_unknown_extensions(
             )
     if not head.extensions:
         return ()
-    available = backend.available_extensions(database)
+    available = backend.admin.available_extensions(database)
     for request in head.extensions:
         if request.name not in available:
             raise MissingExtension(
@@ -246,7 +244,7 @@ def create_extensions(
             schema in BUILT_IN_SCHEMAS or schema in made) else ""
         statements.append(f"CREATE EXTENSION IF NOT EXISTS {sql_identifier(request.name)}{placed}")
     if statements:
-        backend.sql_statements(statements, database=database)
+        backend.tools.statements(statements, database=database)
     return frozenset(made)
 
 
@@ -254,15 +252,7 @@ def run_script(
     backend: Backend, database: str, role: LoadRole, chunks: Iterator[bytes], source: str
 ) -> None:
     try:
-        backend.client(
-            "psql",
-            # Query results (the assertions' NULLs) are not wanted: only errors, on stderr.
-            ["-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-             f"--dbname={database}"],
-            stdin_chunks=chunks,
-            capture=True,
-            role=role,
-        )
+        backend.tools.run_script(database, chunks, role)
     except CommandFailed as error:
         if LOST_TRACK in error.detail:
             found = re.search(rf"{LOST_TRACK} after line \d+", error.detail)

@@ -53,7 +53,7 @@ def write_draft(
     name: str,
 ) -> Draft:
     def count(query: str) -> int:
-        return int(backend.sql(query, database=loaded.database).stdout.strip() or 0)
+        return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
 
     planner = AlignmentPlanner(reference_snapshot(backend, settings), loaded.snapshot, count)
     steps = steps_of(planner.plan())

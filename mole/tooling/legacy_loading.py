@@ -60,7 +60,7 @@ def loaded_legacy(
         if source.kind == MOLE_ARCHIVE:
             extracted = extract_archive(source, work)
             loadable, media = extracted.sql, extracted.media
-        with backend.scratch_database("legacy", keep=keep) as database:
+        with backend.admin.scratch_database("legacy", keep=keep) as database:
             load = load_dump(backend, loadable, database, progress, source_encoding=source_encoding)
             snapshot = schema_snapshot(backend, database)
             pause_point("legacy-loaded")

@@ -30,6 +30,7 @@ from .data_inventory import take_inventory
 from .database_facts import data_collection_head
 from .database_facts import migration_state
 from .database_facts import schema_snapshot
+from .django_commands import migrate
 from .errors import ToolingError
 from .legacy_draft import Draft
 from .legacy_draft import write_draft
@@ -45,6 +46,7 @@ from .lineage import leaf_migration
 from .lineage import match_lineage
 from .lineage import schema_lineage
 from .manifests import utc_timestamp
+from .postgres_tools import DUMP_FORMAT
 from .row_proof import RecordedTable
 from .row_proof import compare_rows
 from .row_proof import drop_proof
@@ -159,9 +161,8 @@ def run_legacy(
 
 def migrate_from(backend: Backend, database: str, exact: str) -> None:
     """Record migrations up to `exact` as applied (whatever the dump recorded), then run the rest."""
-    app, name = exact.split(".", 1)
-    backend.manage(["migrate", app, name, "--fake", "--no-input", "-v", "0"], database=database, capture=True)
-    backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
+    migrate(backend, database, exact, fake=True)
+    migrate(backend, database)
 
 
 def apply_custom(
@@ -177,12 +178,9 @@ def apply_custom(
             "then set REVIEWED = True"
         )
     say(f"Applying the custom migration {custom.label} (after {custom.parent}), then migrating to head.")
-    app, parent = custom.parent.split(".", 1)
-    backend.manage(
-        ["migrate", app, parent, "--fake", "--no-input", "-v", "0"], database=database, capture=True
-    )
-    backend.manage(["migrate", app, custom.name, "--no-input", "-v", "0"], database=database, capture=True)
-    backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
+    migrate(backend, database, custom.parent, fake=True)
+    migrate(backend, database, custom.label)
+    migrate(backend, database)
 
 
 def inventory_after(backend: Backend, database: str, public: dict[str, Any]) -> dict[str, Any]:
@@ -229,8 +227,8 @@ def write_bundle(
         },
         "load": loaded.load.as_dict(),
         "versions": {
-            "server": backend.server_version(),
-            "pg_dump": backend.client("pg_dump", ["--version"], capture=True).stdout.strip(),
+            "server": backend.tools.server_version(),
+            "pg_dump": backend.tools.pg_dump_version(),
             "django": backend.manage(["version"], capture=True).stdout.strip(),
             "python": platform.python_version(),
         },
@@ -244,7 +242,7 @@ def write_bundle(
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),
         "row_counts": row_counts,
-        "migrated_dump": {"file": MIGRATED_DUMP, "format": "pg_dump custom (-Fc)"},
+        "migrated_dump": {"file": MIGRATED_DUMP, "format": DUMP_FORMAT},
     }
     with store.creating(name, manifest) as folder:
         (folder / "original").mkdir()
@@ -255,12 +253,7 @@ def write_bundle(
         if loaded.media:
             shutil.copytree(loaded.media, folder / "mole_media")
         with (folder / MIGRATED_DUMP).open("xb") as stream:
-            backend.client(
-                "pg_dump",
-                ["--format=custom", "--no-owner", "--no-privileges", f"--dbname={loaded.database}"],
-                stdout=stream,
-                stdout_path=folder / MIGRATED_DUMP,
-            )
+            backend.tools.dump(loaded.database, stdout=stream, stdout_path=folder / MIGRATED_DUMP)
         (folder / "REPORT.md").write_text(render_report(manifest, outcome))
     return store.get(name)
 

@@ -73,7 +73,7 @@ def schema_lineage(backend: Backend, settings: Settings) -> list[LineageStep]:
     Raises ToolingError when the command prints something else than a lineage."""
 
     def build():
-        with backend.scratch_database("lineage") as scratch:
+        with backend.admin.scratch_database("lineage") as scratch:
             result = backend.manage(["schema_lineage"], database=scratch, capture=True)
         if backend.runner.dry:
             return None

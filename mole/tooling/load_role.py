@@ -20,6 +20,8 @@ from .backends import Backend
 from .debris import load_role_name
 from .debris import marker_comment
 from .names import quote_identifier
+from .server_sql import role_exists_query
+from .server_sql import terminate_sessions_of
 
 SCRAM_ITERATIONS = 4096
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
@@ -44,7 +46,7 @@ def owning_role(backend: Backend, database: str) -> Iterator[LoadRole]:
         verifier = scram_verifier(role.password)
         attributes += f" PASSWORD '{verifier}'"
     try:
-        backend.sql_statements([
+        backend.tools.statements([
             f"CREATE ROLE {quote_identifier(role.name)} {attributes}",
             marker_comment("ROLE", role.name),
             # A tooling user that is no superuser (the url backend) must be a member of a role to
@@ -64,21 +66,21 @@ def retire(backend: Backend, database: str, role: str) -> None:
     limits), whatever the dump tried: the database must be as the tooling made it.
     """
     name = quote_identifier(database)
-    exists = backend.sql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{role}'").stdout.strip() == "1"
+    exists = backend.tools.value(role_exists_query(role)) == "1"
     if not exists:
         return
-    backend.sql_statements([
+    backend.tools.statements([
         # A load cut short may still be running on the server: end it, or it holds its locks.
-        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'",
+        terminate_sessions_of(role),
         f"ALTER DATABASE {name} OWNER TO CURRENT_USER",
         f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1 IS_TEMPLATE false",
         f"ALTER DATABASE {name} RESET ALL",
     ])
-    backend.sql_statements([
+    backend.tools.statements([
         f"REASSIGN OWNED BY {quote_identifier(role)} TO CURRENT_USER",
         f"DROP OWNED BY {quote_identifier(role)}",
     ], database=database)
-    backend.sql_statements([f"DROP ROLE IF EXISTS {quote_identifier(role)}"])
+    backend.tools.statements([f"DROP ROLE IF EXISTS {quote_identifier(role)}"])
 
 
 def scram_verifier(password: str) -> str:

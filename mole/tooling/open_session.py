@@ -71,9 +71,9 @@ def drop_copy(backend: Backend, settings: Settings, kind: str, name: str) -> str
     """Drop the copy `open` keeps for a bundle or backup; its name, or None if there was none."""
     database = copy_database_name(kind, name)
     with only_session_for(settings, database):
-        if not backend.runner.dry and not backend.database_exists(database):
+        if not backend.runner.dry and not backend.admin.database_exists(database):
             return None
-        backend.drop_database(database)
+        backend.admin.drop_database(database)
     return database
 
 

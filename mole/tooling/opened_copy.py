@@ -16,6 +16,7 @@ from .backup_store import Backup
 from .bundle_store import MIGRATED_DUMP
 from .bundle_store import Bundle
 from .database_backup import load_dump_as
+from .django_commands import migrate
 from .names import quote_identifier
 from .names import safe_database
 from .names import safe_name
@@ -88,9 +89,9 @@ def prepare_copy(backend: Backend, settings: Settings, source: OpenedSource) -> 
         return database, False
     load_dump_as(backend, source.dump, database)
     # A bundle made before newer migrations is brought to today's head; only the copy changes.
-    backend.manage(["migrate", "--no-input", "-v", "0"], database=database, capture=True)
+    migrate(backend, database)
     quoted_marker = marker.replace("'", "''")
-    backend.sql_statements([f"COMMENT ON DATABASE {quote_identifier(database)} IS '{quoted_marker}'"])
+    backend.tools.statements([f"COMMENT ON DATABASE {quote_identifier(database)} IS '{quoted_marker}'"])
     return database, True
 
 
@@ -111,5 +112,5 @@ def copy_comments(backend: Backend) -> dict[str, str]:
         "SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
         f"WHERE datname LIKE '{COPY_PREFIX}%' AND datname NOT LIKE '%\\_\\_%' ORDER BY datname"
     )
-    rows = (line.partition("|") for line in backend.sql(query).stdout.splitlines())
+    rows = (line.partition("|") for line in backend.tools.query(query).stdout.splitlines())
     return {database: comment for database, _, comment in rows}

@@ -20,6 +20,7 @@ from schema.model import to_json
 from .backends import Backend
 from .database_facts import schema_snapshot
 from .debris import partial_path
+from .django_commands import migrate
 from .settings import Settings
 
 
@@ -58,8 +59,8 @@ def snapshot_at(reference: Schema, step_tables: dict[str, Table]) -> Schema:
 def reference_snapshot(backend: Backend, settings: Settings) -> Schema:
     """The schema of a fresh database migrated to the head (empty in a dry run); cached."""
     def build():
-        with backend.scratch_database("reference") as scratch:
-            backend.manage(["migrate", "--no-input", "-v", "0"], database=scratch, capture=True)
+        with backend.admin.scratch_database("reference") as scratch:
+            migrate(backend, scratch)
             snapshot = schema_snapshot(backend, scratch)
         return None if backend.runner.dry else to_json(snapshot)
 

@@ -91,7 +91,7 @@ def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[Recor
         )
         recorded.append(item)
     if not backend.runner.dry:
-        backend.sql_statements(["BEGIN; " + "; ".join(statements) + "; COMMIT"], database=database)
+        backend.tools.statements(["BEGIN; " + "; ".join(statements) + "; COMMIT"], database=database)
     return recorded
 
 
@@ -129,14 +129,15 @@ def compare_rows(
     # First one cheap query for all tables (plain counts run in parallel on the server); the
     # per-column counts and first keys only for a table where something differs.
     union = " UNION ALL ".join(f"({comparison.query(detailed=False)})" for comparison in comparisons)
-    result = backend.sql(f"SELECT json_object_agg(name, found) FROM ({union}) AS tables", database=database)
+    query = f"SELECT json_object_agg(name, found) FROM ({union}) AS tables"
+    result = backend.tools.query(query, database=database)
     found = json.loads(result.stdout.strip())
     differences = []
     for comparison in comparisons:
         if not any(found[comparison.item.table].values()):
             continue
         query = f"SELECT found FROM ({comparison.query(detailed=True)}) AS detailed"
-        detailed = json.loads(backend.sql(query, database=database).stdout.strip())
+        detailed = json.loads(backend.tools.query(query, database=database).stdout.strip())
         differences += [
             RowDifference(comparison.item.table, column or None, count, tuple(keys or ()))
             for column, (count, keys) in detailed.items()
@@ -196,4 +197,4 @@ class Comparison:
 
 def drop_proof(backend: Backend, database: str) -> None:
     """Remove the digests: the migrated database must hold Mole's schemas only."""
-    backend.sql_statements([f"DROP SCHEMA IF EXISTS {PROOF_SCHEMA} CASCADE"], database=database)
+    backend.tools.statements([f"DROP SCHEMA IF EXISTS {PROOF_SCHEMA} CASCADE"], database=database)

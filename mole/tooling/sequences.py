@@ -47,10 +47,10 @@ class SequenceBehind:
 
 def sequences_behind(backend: Backend, database: str) -> list[SequenceBehind]:
     """The increasing sequences of `database`'s public tables that are not past their column's max."""
-    queries = backend.sql(STATE_QUERIES, database=database).stdout.strip()
+    queries = backend.tools.query(STATE_QUERIES, database=database).stdout.strip()
     if not queries:
         return []
-    states = backend.sql(f"SELECT json_agg(state) FROM ({queries}) AS state", database=database)
+    states = backend.tools.query(f"SELECT json_agg(state) FROM ({queries}) AS state", database=database)
     found = json.loads(states.stdout)
     behind = []
     for row in found:
@@ -70,4 +70,4 @@ def set_past_max(backend: Backend, database: str, behind: list[SequenceBehind]) 
     calls = ", ".join(
         f"setval({sql_literal(item.sequence)}::regclass, {item.max_value}, true)" for item in behind
     )
-    backend.sql(f"SELECT {calls}", database=database)
+    backend.tools.query(f"SELECT {calls}", database=database)

@@ -1,8 +1,10 @@
-"""The small interface the whole pipeline is written against.
+"""The small interface the whole pipeline is written against: where Mole's database and Django run.
 
-A backend runs a management command, runs a client tool (psql, pg_dump,
-pg_restore) with streams, and creates or drops databases. Only the Compose
-backend knows Docker exists.
+A backend is a transport (how `manage.py` and a client tool run: a local process, or
+`docker compose exec -T`) and a server lifecycle (up, down, available). What runs over the
+transport belongs elsewhere: every client-tool command line to `PostgresTools` (`backend.tools`),
+database administration to `DatabaseAdmin` (`backend.admin`). Only the Compose backend knows
+Docker exists.
 """
 from __future__ import annotations
 
@@ -18,26 +20,21 @@ from typing import TYPE_CHECKING
 from typing import Iterable
 from typing import Iterator
 
+from ..database_admin import RETIRED_SUFFIX
+from ..database_admin import DatabaseAdmin
 from ..debris import LOAD_ROLE_PREFIX
 from ..debris import SCRATCH_PREFIX
 from ..debris import STAGING_SUFFIX
-from ..debris import comment_on
-from ..debris import marker_comment
-from ..debris import scratch_database_name
 from ..errors import ToolingError
-from ..fault_injection import fault_point
-from ..fault_injection import pause_point
-from ..names import quote_identifier
 from ..names import safe_database
+from ..postgres_tools import PostgresTools
 from ..process import Completed
 from ..process import ProcessRunner
 
 if TYPE_CHECKING:
     from ..load_role import LoadRole
 
-MAINTENANCE_DATABASE = "postgres"
 CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
-RETIRED_SUFFIX = "__replaced"
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,8 @@ class Backend(ABC):
     def __init__(self, runner: ProcessRunner, database: str) -> None:
         self.runner = runner
         self.database = refuse_reserved(safe_database(database))
+        self.tools = PostgresTools(self)
+        self.admin = DatabaseAdmin(self.tools, runner)
 
     @abstractmethod
     def manage_command(self, args: list[str], database: str) -> Command:
@@ -174,105 +173,10 @@ class Backend(ABC):
         (never while an interrupted restore still holds it under another name)."""
         if self.runner.dry:
             return []
-        repaired = self.repair_interrupted_swap(self.database)
-        if not self.database_exists(self.database):
-            self.create_database(self.database)
+        repaired = self.admin.repair_interrupted_swap(self.database)
+        if not self.admin.database_exists(self.database):
+            self.admin.create_database(self.database)
         return [repaired] if repaired else []
-
-    def sql(self, query: str, *, database: str = MAINTENANCE_DATABASE, check: bool = True) -> Completed:
-        """Run SQL with psql, unaligned and tuples only, stopping at the first error."""
-        return self.client(
-            "psql",
-            ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", f"--dbname={database}", "-c", query],
-            capture=True,
-            check=check,
-        )
-
-    def sql_statements(self, statements: list[str], *, database: str = MAINTENANCE_DATABASE) -> None:
-        """Run each statement in its own transaction (CREATE/DROP DATABASE need that)."""
-        args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={database}"]
-        for statement in statements:
-            args += ["-c", statement]
-        self.client("psql", args, capture=True)
-
-    def server_version(self) -> str:
-        return self.sql("SHOW server_version").stdout.strip()
-
-    def database_exists(self, name: str) -> bool:
-        query = f"SELECT 1 FROM pg_database WHERE datname = '{safe_database(name)}'"
-        return self.sql(query).stdout.strip() == "1"
-
-    def create_database(self, name: str, *, temporary: bool = False, purpose: str = "") -> None:
-        """Create `name`; a `temporary` one is marked with this run as its owner and `purpose`
-        (see debris.py)."""
-        statements = [f"CREATE DATABASE {quote_identifier(name)}"]
-        if temporary:
-            statements.append(marker_comment("DATABASE", name, purpose))
-        self.sql_statements(statements)
-
-    def available_extensions(self, database: str) -> set[str]:
-        """Names of the extensions this server can create (installed on it, created or not)."""
-        result = self.sql("SELECT name FROM pg_available_extensions", database=database)
-        return set(result.stdout.split())
-
-    def drop_database(self, name: str) -> None:
-        self.sql_statements([f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)"])
-
-    def rename_database(self, old: str, new: str, *, was_temporary: bool = False) -> None:
-        """Rename `old` to `new`; `was_temporary` also removes its marker in the same transaction
-        (under a permanent name it must never look like debris)."""
-        unmark = f"{comment_on('DATABASE', old, None)}; " if was_temporary else ""
-        self.sql_statements([
-            f"BEGIN; {unmark}ALTER DATABASE {quote_identifier(old)} RENAME TO {quote_identifier(new)}; COMMIT"
-        ])
-
-    def replace_database(self, target: str, replacement: str) -> None:
-        """Make `replacement` the database called `target`; the old `target` is dropped once the
-        new one answers. Both renames are one transaction (ALTER DATABASE ... RENAME may run in a
-        transaction block): interrupted or failing at any instant, `target` is the old database
-        or the new one, never absent. A swap cut short after its commit leaves
-        `target__replaced`, which `repair_interrupted_swap` removes.
-        """
-        retired = retired_name(target)
-        self.repair_interrupted_swap(target)
-        self.sql_statements([
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname IN ('{safe_database(target)}', '{safe_database(replacement)}') "
-            "AND pid <> pg_backend_pid()",
-            f"BEGIN; ALTER DATABASE {quote_identifier(target)} RENAME TO {quote_identifier(retired)}; "
-            f"{fault_point('between-renames')}"
-            f"{comment_on('DATABASE', replacement, None)}; "
-            f"ALTER DATABASE {quote_identifier(replacement)} RENAME TO {quote_identifier(target)}; COMMIT",
-        ])
-        pause_point("restore-swapped")
-        self.sql("SELECT 1", database=target)
-        self.drop_database(retired)
-
-    def repair_interrupted_swap(self, target: str) -> str | None:
-        """Finish or undo a swap that was cut short; a sentence saying what was found and done, or None."""
-        retired = retired_name(target)
-        if self.runner.dry or not self.database_exists(retired):
-            return None
-        if self.database_exists(target):
-            self.sql("SELECT 1", database=target)
-            self.drop_database(retired)
-            return (f"found {retired} from an interrupted restore whose new {target} is in place: "
-                    f"dropped {retired}")
-        self.rename_database(retired, target)
-        return f"found {retired} and no {target} (an interrupted restore): renamed it back to {target}"
-
-    @contextmanager
-    def scratch_database(self, purpose: str, *, keep: bool = False, note: str = "") -> Iterator[str]:
-        """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`;
-        a kill leaves it to the next run's clean-up (its name and comment say whose it is).
-        `note` is added to its comment (what it is for)."""
-        name = scratch_database_name(purpose, kept=keep)
-        try:
-            self.create_database(name, temporary=not keep, purpose=note)
-            yield name
-        finally:
-            if not keep:
-                self.drop_database(name)
 
 
 def refuse_reserved(database: str) -> str:
@@ -285,9 +189,3 @@ def refuse_reserved(database: str) -> str:
                            f"databases (names starting {SCRATCH_PREFIX} or {LOAD_ROLE_PREFIX}, or ending "
                            f"{STAGING_SUFFIX} or {RETIRED_SUFFIX}): choose another")
     return database
-
-
-def retired_name(target: str) -> str:
-    """Where a swap keeps the old `target` until the new one answers."""
-    return f"{target[:63 - len(RETIRED_SUFFIX)]}{RETIRED_SUFFIX}"
-

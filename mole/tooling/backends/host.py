@@ -56,10 +56,7 @@ class HostBackend(Backend):
         return Command(command.argv, {**command.env, **served}, command.cwd)
 
     def is_available(self) -> bool:
-        result = self.client(
-            "psql", ["-X", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],
-            capture=True, check=False,
-        )
+        result = self.tools.answers()
         return result.returncode == 0 and result.stdout.strip() == "1"
 
 
@@ -136,9 +133,7 @@ class UrlBackend(HostBackend):
         which of the two failed, in psql's words (which never hold the password)."""
         if self.runner.dry:
             return
-        # -w: never ask for a password (a missing one is a refused login, not a prompt).
-        probe = self.client("psql", ["-X", "-w", "-A", "-t", "--dbname=postgres", "-c", "SELECT 1"],
-                            capture=True, check=False)
+        probe = self.tools.answers(never_prompt=True)
         if probe.returncode == 0:
             return
         reason = first_error(probe.stderr)
