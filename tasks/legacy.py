@@ -146,7 +146,7 @@ def legacy(
         settings_of(c),
         Path(db),
         options,
-        say=print,
+        report=lambda event: print(event_text(event)),
         progress=terminal_progress("Loading"),
     )
     if keep_scratch:
@@ -165,6 +165,24 @@ def legacy(
     print(f"Report: {bundle.folder / 'REPORT.md'}")
     print(f"Manifest sha256: {bundle.manifest_sha256} (keep it elsewhere to tell a forged bundle)")
     print(f"Look at it: invoke open --bundle {bundle.name}")
+
+
+def event_text(event) -> str:
+    """The words for one of `run_legacy`'s events."""
+    from tooling import legacy_events as events
+
+    if isinstance(event, events.DumpLoaded):
+        return f"Loaded {event.source} ({event.kind}) into scratch database {event.database}."
+    if isinstance(event, events.LineageFound):
+        return f"Lineage: {event.lineage.describe()}."
+    if isinstance(event, events.MigratingFrom):
+        return f"An old Mole: recording migrations up to {event.start} as applied, then migrating to head."
+    if isinstance(event, events.ApplyingCustom):
+        return (f"Applying the custom migration {event.label} (after {event.parent}), "
+                "then migrating to head.")
+    losses = event.allowed_losses
+    dropped = f" except what --allow-data-loss let go ({losses})" if losses else ""
+    return f"Verified: schema equals the reference, no migration left, models match, no data lost{dropped}."
 
 
 @task

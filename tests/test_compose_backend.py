@@ -130,7 +130,8 @@ def test_legacy_pipeline_through_the_stand_in(compose_project):
         for call in calls if "postgres" in call)
     loads = [call for call in calls if "psql" in call and "--single-transaction" in call]
     assert len(loads) == 1 and loads[0][loads[0].index("-e") + 1].startswith("PGUSER=mole_load_")
-    migrate_custom = ["manage.py", "migrate", "--no-input", "data_collection", "0011_legacy_divergent_registry"]
+    migrate_custom = ["manage.py", "migrate", "--no-input", "data_collection",
+                      "0011_legacy_divergent_registry"]
     assert any(call[call.index("manage.py"):call.index("manage.py") + 5] == migrate_custom
                for call in calls if "manage.py" in call)
     check = project.invoke("bundle-check", "--name", "via-compose")

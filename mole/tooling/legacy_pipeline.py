@@ -1,8 +1,8 @@
 """`invoke legacy`: from an old experiment's dump to a verified bundle, or to a draft to review.
 
 Every step works on a scratch database loaded from the dump; the live database
-and existing backups are never touched. The steps report through `say`; the
-task decides how to show them.
+and existing backups are never touched. The steps report typed events
+(`legacy_events`); the task decides how to show them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from typing import Callable
 
 from schema.custom_migration import LEGACY_SCHEMA
 
@@ -34,6 +33,13 @@ from .django_commands import migrate
 from .errors import ToolingError
 from .legacy_draft import Draft
 from .legacy_draft import write_draft
+from .legacy_events import ApplyingCustom
+from .legacy_events import DumpLoaded
+from .legacy_events import LineageFound
+from .legacy_events import MigratingFrom
+from .legacy_events import Report
+from .legacy_events import Verified
+from .legacy_events import ignore
 from .legacy_input import LegacyInput
 from .legacy_input import Progress
 from .legacy_loading import LoadedLegacy
@@ -57,8 +63,6 @@ from .settings import Settings
 from .verification import CheckResult
 from .verification import VerificationReport
 from .verification import verify_database
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,17 @@ def run_legacy(
     path: Path,
     options: LegacyOptions,
     *,
-    say: Say = lambda text: None,
+    report: Report = ignore,
     progress: Progress | None = None,
 ) -> LegacyOutcome:
+    """Load the dump at `path` into a scratch database, place it in Mole's history, migrate it
+    (by the history, or by its custom migration) and prove it: schema, migrations, sequences,
+    every row. Returns the outcome: "bundled" (with the bundle), "draft" (a custom migration
+    was drafted for review) or "failed" (the verification says why; nothing was written).
+
+    Raises ToolingError (one of its kinds) for input that cannot be loaded or used, before or
+    instead of any change; the live database and existing bundles are never touched.
+    """
     store = BundleStore(settings.backups_dir / "bundles")
     # The bundle keeps the original and a migrated dump (custom format: rarely larger).
     store.check_room(2 * path.stat().st_size if path.is_file() else 0)
@@ -116,10 +128,10 @@ def run_legacy(
         backend, settings, path, keep=options.keep_scratch, progress=progress,
         source_encoding=options.source_encoding,
     ) as loaded:
-        say(f"Loaded {path.name} ({loaded.source.kind}) into scratch database {loaded.database}.")
+        report(DumpLoaded(path.name, loaded.source.kind, loaded.database))
         before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
         lineage = match_lineage(steps, loaded.snapshot)
-        say(f"Lineage: {lineage.describe()}.")
+        report(LineageFound(lineage))
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         custom = None
         if not lineage.exact or chosen is not None:
@@ -135,11 +147,11 @@ def run_legacy(
         if custom is None:
             head = data_collection_head(migration_state(backend, loaded.database))
             start = lineage.starting_point(head)
-            say(f"An old Mole: recording migrations up to {start} as applied, then migrating to head.")
+            report(MigratingFrom(start))
             migrate_from(backend, loaded.database, start)
             outcome.started_from = start
         else:
-            apply_custom(backend, loaded.database, custom, lineage, say)
+            apply_custom(backend, loaded.database, custom, lineage, report)
         behind = sequences_behind(backend, loaded.database)
         set_past_max(backend, loaded.database, behind)
         outcome.sequences_set = [item.describe() for item in behind]
@@ -150,9 +162,7 @@ def run_legacy(
         outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
         if not outcome.verification.ok:
             return outcome
-        losses = len(outcome.data.losses)
-        dropped = f" except what --allow-data-loss let go ({losses})" if losses else ""
-        say(f"Verified: schema equals the reference, no migration left, models match, no data lost{dropped}.")
+        report(Verified(len(outcome.data.losses)))
         counts = {"before": row_counts(before), "after": row_counts(after)}
         outcome.bundle = write_bundle(backend, store, bundle_name, loaded, custom, outcome, counts)
         outcome.status = "bundled"
@@ -166,8 +176,11 @@ def migrate_from(backend: Backend, database: str, exact: str) -> None:
 
 
 def apply_custom(
-    backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, say: Say
+    backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, report: Report
 ) -> None:
+    """Run `custom` on `database` where it belongs: record its parent as applied, run it, then
+    every later migration. Raises ToolingError for a migration of another schema or an
+    unreviewed draft."""
     if custom.fingerprint != lineage.fingerprint:
         raise ToolingError(
             f"{custom.label} handles the schema {custom.fingerprint}, this dump's is {lineage.fingerprint}"
@@ -177,7 +190,7 @@ def apply_custom(
             f"{custom.label} is a draft nobody reviewed: read its REVIEW notes in {custom.path}, "
             "then set REVIEWED = True"
         )
-    say(f"Applying the custom migration {custom.label} (after {custom.parent}), then migrating to head.")
+    report(ApplyingCustom(custom.label, custom.parent))
     migrate(backend, database, custom.parent, fake=True)
     migrate(backend, database, custom.label)
     migrate(backend, database)
