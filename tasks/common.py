@@ -86,6 +86,22 @@ def reports_errors(body):
     return task_body
 
 
+def refuses_dry(body):
+    """For tasks whose steps depend on what earlier steps find (a loaded dump, a restored copy):
+    `--dry` could print none of them truthfully, so it is refused in one line. Dry runs are for
+    up, down, makemigrations, migrate, backup, restore, prune-backups and open, which print the
+    exact commands they would run."""
+
+    @functools.wraps(body)
+    def task_body(c, *args, **kwargs):
+        if c.config.run.dry:
+            raise Exit(f"error: --dry is not supported here: `invoke {body.__name__.replace('_', '-')}` "
+                       "runs steps that depend on what earlier ones find", code=EXIT_ERROR)
+        return body(c, *args, **kwargs)
+
+    return task_body
+
+
 def interrupt_on_termination() -> None:
     """SIGTERM and SIGHUP stop a task as Ctrl-C does, so that its clean-up runs (scratch
     databases, the load role, partial files)."""

@@ -10,6 +10,7 @@ from invoke import task
 from .common import BACKEND_HELP
 from .common import backend_of
 from .common import clear_debris
+from .common import refuses_dry
 from .common import reports_errors
 from .common import settings_of
 
@@ -41,6 +42,7 @@ def down(c, backend=None):
 
 @task(help={"backend": BACKEND_HELP})
 @reports_errors
+@refuses_dry
 def status(c, backend=None):
     """Show the backend, server version, open copies, database, migration head and unapplied migrations."""
     from tooling.database_facts import data_collection_head
@@ -132,15 +134,13 @@ def migrate(c, app=None, target=None, fake=False, plan=False, backend=None):
     }
 )
 @reports_errors
+@refuses_dry
 def verify(c, database=None, json=None, backend=None):
     """Check that the database is compliant: models, migrations, and live schema vs the reference."""
     from tooling.verification import verify_database
 
     chosen = backend_of(c, backend)
     report = verify_database(chosen, settings_of(c), database or chosen.database)
-    if chosen.runner.dry:
-        print("dry run: the commands above were not run; nothing was checked.")
-        return
     print_checks(report)
     if json:
         report.write_json(Path(json))

@@ -7,6 +7,7 @@ from .backups import backup
 from .common import BACKEND_HELP
 from .common import PROJECT_DIR
 from .common import backend_of
+from .common import refuses_dry
 from .common import reports_errors
 from .database import migrate
 from .database import up
@@ -27,6 +28,7 @@ def sample_data(c, backend=None):
 
 
 @task(help={"backend": BACKEND_HELP})
+@refuses_dry
 def demo(c, backend=None):
     """Database up, migrate, sample data, backup, verify; then migrate a legacy example into a bundle."""
     up(c, backend=backend)

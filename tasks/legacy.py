@@ -9,6 +9,7 @@ from invoke import task
 
 from .common import BACKEND_HELP
 from .common import backend_of
+from .common import refuses_dry
 from .common import reports_errors
 from .common import settings_of
 from .common import show_skipped
@@ -40,6 +41,7 @@ def bundle_store_of(c):
     }
 )
 @reports_errors
+@refuses_dry
 def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
     """List every schema difference of a dump against today's schema (exit 1 if any)."""
     from tooling.legacy_diff import diff_schemas
@@ -85,6 +87,7 @@ def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
     }
 )
 @reports_errors
+@refuses_dry
 def draft_migration(c, db, name, backend=None, source_encoding=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
     from tooling.legacy_draft import migration_name
@@ -132,6 +135,7 @@ def print_draft(draft) -> None:
     }
 )
 @reports_errors
+@refuses_dry
 def legacy(
     c, db, migration=None, name=None, allow_data_loss=False, keep_scratch=False, backend=None,
     source_encoding=None,
@@ -218,17 +222,13 @@ def short_migration(label) -> str:
 
 @task(help={"name": "The bundle to check (see `invoke bundles`).", "backend": BACKEND_HELP})
 @reports_errors
+@refuses_dry
 def bundle_check(c, name, backend=None):
     """Re-check a bundle: every sha256, then restore its migrated dump in a scratch database and verify."""
     from tooling.bundle_check import check_bundle
 
     bundle = bundle_store_of(c).get(name)
     chosen = backend_of(c, backend)
-    if chosen.runner.dry:
-        print(f"dry run: would check the sha256 of every file of {name} (manifest.json included), "
-              f"restore {bundle.migrated_dump.name} into a scratch database and verify it at "
-              f"{bundle.manifest.get('migration_head')}; nothing was checked.")
-        return
     checked = check_bundle(chosen, settings_of(c), bundle)
     files = len(bundle.manifest.get("files", {}))
     print(f"ok   every file matches its sha256 ({files} files, and the manifest its own)")

@@ -33,9 +33,9 @@ def test_a_changed_manifest_is_detected(project, old_mole_bundle):
     assert "manifest.json.sha256 is missing" in project.invoke("bundle-check", "--name", "old").stderr
 
 
-def test_a_dry_bundle_check_claims_nothing(project, old_mole_bundle):
+def test_a_dry_bundle_check_is_refused_and_claims_nothing(project, old_mole_bundle):
     (with_bundle(project, old_mole_bundle) / "REPORT.md").write_text("altered")
     result = project.invoke("--dry", "bundle-check", "--name", "old")
-    assert result.returncode == 0
-    assert "nothing was checked" in result.stdout
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: --dry is not supported here: `invoke bundle-check`")
     assert "intact" not in result.stdout and "compliant" not in result.stdout

@@ -61,7 +61,7 @@ def take_inventory(backend: Backend, database: str, snapshots: dict[str, Schema]
                 continue
             queries.append(table_query(schema, name, table))
             types[f"{schema}.{name}"] = {c: column.type.text for c, column in table.columns.items()}
-    if not queries or backend.runner.dry:
+    if not queries:
         return {}
     union = " UNION ALL ".join(f"({query})" for query in queries)
     query = f"SELECT json_object_agg(name, data) FROM ({union}) AS tables"

@@ -21,7 +21,6 @@ from .debris import work_folder
 from .dump_loading import LoadReport
 from .dump_loading import load_dump
 from .errors import NotAMoleDatabase
-from .errors import ToolingError
 from .fault_injection import pause_point
 from .legacy_input import MOLE_ARCHIVE
 from .legacy_input import LegacyInput
@@ -51,8 +50,6 @@ def loaded_legacy(
     progress: Progress | None = None,
     source_encoding: str | None = None,
 ) -> Iterator[LoadedLegacy]:
-    if backend.runner.dry:
-        raise ToolingError("--dry is not supported here: what runs depends on the loaded dump")
     source = detect(path)
     work = work_folder(settings.data_dir)
     try:

@@ -65,8 +65,6 @@ def read_registry(backend: Backend, migrations_dir: Path) -> Registry:
     Raises ToolingError when the migrations cannot be loaded
     (a draft that is not valid Python, for example), with manage.py's last line."""
     result = backend.manage(["legacy_migrations"], capture=True)
-    if backend.runner.dry:
-        return Registry((), ())
     try:
         data = json.loads(result.stdout)
         custom = tuple(

@@ -68,23 +68,19 @@ class LineageMatch:
 
 
 def schema_lineage(backend: Backend, settings: Settings) -> list[LineageStep]:
-    """The history from the first migration to the leaf (empty in a dry run); built once per set
+    """The history from the first migration to the leaf; built once per set
     of migration files (`manage.py schema_lineage` on a scratch database), then cached.
     Raises ToolingError when the command prints something else than a lineage."""
 
     def build():
         with backend.admin.scratch_database("lineage") as scratch:
             result = backend.manage(["schema_lineage"], database=scratch, capture=True)
-        if backend.runner.dry:
-            return None
         try:
             return {"format": FORMAT, "steps": json.loads(result.stdout)["steps"]}
         except (json.JSONDecodeError, KeyError) as error:
             raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
 
     lineage = cached_by_migrations(settings, "lineage", build)
-    if not lineage:
-        return []
     return [
         LineageStep(step["migration"], step["fingerprint"], tables_from_json(step["tables"]))
         for step in lineage["steps"]

@@ -37,16 +37,15 @@ def migrations_key(settings: Settings) -> str:
 
 
 def cached_by_migrations(settings: Settings, kind: str, build: Callable[[], Any]) -> Any:
-    """JSON built once per set of migration files; `build` returning None (a dry run) is not kept."""
+    """JSON built once per set of migration files."""
     cached = settings.cache_dir / f"{kind}-{migrations_key(settings)}.json"
     if cached.exists():
         return json.loads(cached.read_text())
     value = build()
-    if value is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = partial_path(cached)
-        partial.write_text(json.dumps(value, sort_keys=True))
-        partial.replace(cached)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(cached)
+    partial.write_text(json.dumps(value, sort_keys=True))
+    partial.replace(cached)
     return value
 
 
@@ -57,12 +56,11 @@ def snapshot_at(reference: Schema, step_tables: dict[str, Table]) -> Schema:
 
 
 def reference_snapshot(backend: Backend, settings: Settings) -> Schema:
-    """The schema of a fresh database migrated to the head (empty in a dry run); cached."""
+    """The schema of a fresh database migrated to the head; cached."""
     def build():
         with backend.admin.scratch_database("reference") as scratch:
             migrate(backend, scratch)
             snapshot = schema_snapshot(backend, scratch)
-        return None if backend.runner.dry else to_json(snapshot)
+        return to_json(snapshot)
 
-    cached = cached_by_migrations(settings, "reference", build)
-    return from_json(cached) if cached else Schema()
+    return from_json(cached_by_migrations(settings, "reference", build))

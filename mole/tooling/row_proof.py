@@ -90,8 +90,7 @@ def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[Recor
             f"ARRAY[{digests}]::int8[] AS digests FROM public.{quote_identifier(name)}"
         )
         recorded.append(item)
-    if not backend.runner.dry:
-        backend.tools.statements(["BEGIN; " + "; ".join(statements) + "; COMMIT"], database=database)
+    backend.tools.statements(["BEGIN; " + "; ".join(statements) + "; COMMIT"], database=database)
     return recorded
 
 
@@ -124,7 +123,7 @@ def compare_rows(
             continue
         comparisons.append(Comparison(item, place["table"], place["columns"], tuple(place["compare"])))
     compared = {comparison.item.table for comparison in comparisons}
-    if not comparisons or backend.runner.dry:
+    if not comparisons:
         return RowComparison([], compared, unproven)
     # First one cheap query for all tables (plain counts run in parallel on the server); the
     # per-column counts and first keys only for a table where something differs.

@@ -99,7 +99,7 @@ def check_schema_matches_reference(
     if at is not None:
         reference = snapshot_at(reference, at.tables)
         summary = f"schema equals the reference schema at {at.migration}"
-    differences = compare(reference, live) if not backend.runner.dry else []
+    differences = compare(reference, live)
     check = CheckResult("schema_matches_reference", summary)
     check.problems.extend(difference.describe() for difference in differences)
     return check, differences
@@ -109,8 +109,7 @@ def check_sequences_past_max(backend: Backend, database: str) -> CheckResult:
     check = CheckResult(
         "sequences_past_max", "every sequence and identity hands out values past its column's max"
     )
-    if not backend.runner.dry:
-        check.problems.extend(item.describe() for item in sequences_behind(backend, database))
+    check.problems.extend(item.describe() for item in sequences_behind(backend, database))
     return check
 
 
@@ -128,7 +127,7 @@ def verify_database(
     backend: Backend, settings: Settings, database: str, *, at: HistoryPoint | None = None
 ) -> VerificationReport:
     """Check `database` against today's head, or against the older head `at` it was made at."""
-    if not backend.runner.dry and not backend.admin.database_exists(database):
+    if not backend.admin.database_exists(database):
         raise DatabaseNotFound(f"database {database!r} does not exist: run `invoke migrate` first")
     models_check = check_models_match_migrations(backend, database)
     state = migration_state(backend, database)
