@@ -286,3 +286,21 @@ def test_a_malformed_or_newer_manifest_is_refused_with_its_problem(change, probl
     with pytest.raises(ManifestInvalid) as refused:
         check_manifest({**BACKUP_MANIFEST, **change}, "backup", "backup b")
     assert problem in str(refused.value) and refused.value.owner == "backup b"
+
+
+def test_an_altered_bundle_names_each_altered_file(tmp_path):
+    from tooling.bundle_store import BundleStore
+    from tooling.errors import ChecksumMismatch
+
+    store = BundleStore(tmp_path)
+    manifest = {"name": "b", "created_utc": "2026-11-30T16:12:40Z", "migration_head": None,
+                "source": {"file": "x.sql", "format": "plain"}, "migrated_dump": {"file": "migrated.dump"}}
+    with store.creating("b", manifest) as folder:
+        (folder / "kept.txt").write_text("kept")
+        (folder / "changed.txt").write_text("before")
+    (tmp_path / "b" / "changed.txt").write_text("after")
+    (tmp_path / "b" / "added.txt").write_text("new")
+    with pytest.raises(ChecksumMismatch) as altered:
+        store.get("b").verify_checksums()
+    assert altered.value.owner == "bundle b"
+    assert altered.value.problems == ("changed.txt changed", "added.txt was added")

@@ -59,8 +59,9 @@ class Backup:
         actual = sha256_of(self.dump)
         if actual != self.manifest.get("sha256"):
             raise ChecksumMismatch(
-                f"backup {self.name} is damaged: its sha256 is {actual[:12]}..., "
-                f"the manifest says {str(self.manifest.get('sha256'))[:12]}..."
+                f"backup {self.name}",
+                [f"its sha256 is {actual[:12]}..., the manifest says {self.manifest['sha256'][:12]}..."],
+                verdict="is damaged",
             )
 
 

@@ -66,7 +66,7 @@ class Bundle:
         problems += [f"{path} was added" for path in actual if path not in recorded]
         problems += self.manifest_problems()
         if problems:
-            raise ChecksumMismatch(f"bundle {self.name} was altered: {'; '.join(problems)}")
+            raise ChecksumMismatch(f"bundle {self.name}", problems)
 
 
     def manifest_problems(self) -> list[str]:

@@ -40,7 +40,7 @@ def take_backup(
         backend.tools.dump(database, stdout_path=target, lock_wait_timeout=lock_wait_timeout)
         return None
     if not backend.admin.database_exists(database):
-        raise DatabaseNotFound(f"database {database!r} does not exist: nothing to back up")
+        raise DatabaseNotFound(database, "nothing to back up")
     manifest = {
         "name": name,
         "created_utc": utc_timestamp(),

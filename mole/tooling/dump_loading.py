@@ -194,10 +194,7 @@ def refuse_newer_dump(backend: Backend, legacy: LegacyInput, dumped_by: str | No
             f"{legacy.path.name}: cannot read the pg_dump version {version!r} in its header"
         ) from error
     if dump_major > major_release(server):
-        raise DumpTooNew(
-            f"{legacy.path.name} was made by pg_dump {version}, newer than this server "
-            f"(PostgreSQL {server}): load it into a server at least as new as the dump"
-        )
+        raise DumpTooNew(legacy.path.name, version, server)
 
 
 def refuse_unknown_extensions(

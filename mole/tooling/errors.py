@@ -46,11 +46,21 @@ class BackupNotFound(ToolingError, FileNotFoundError):
 
 
 class ChecksumMismatch(ToolingError):
-    """A file's sha256 differs from the one its manifest recorded."""
+    """Files differ from what their manifest recorded: `problems` lists each (`x changed`,
+    `y is missing`, `z was added`) for `owner` (`backup NAME`, `bundle NAME`)."""
+
+    def __init__(self, owner: str, problems: list[str], *, verdict: str = "was altered") -> None:
+        self.owner = owner
+        self.problems = tuple(problems)
+        super().__init__(f"{owner} {verdict}: {'; '.join(problems)}")
 
 
 class DatabaseNotFound(ToolingError):
     """The database to act on does not exist on the server."""
+
+    def __init__(self, database: str, advice: str) -> None:
+        self.database = database
+        super().__init__(f"database {database!r} does not exist: {advice}")
 
 
 class NotADump(ToolingError, ValueError):
@@ -58,7 +68,17 @@ class NotADump(ToolingError, ValueError):
 
 
 class DumpTooNew(ToolingError):
-    """The dump was made by a newer pg_dump than the server it would be loaded into."""
+    """The dump (`source`) was made by a newer pg_dump (`dump_version`) than the server it would be
+    loaded into (`server_version`)."""
+
+    def __init__(self, source: str, dump_version: str, server_version: str) -> None:
+        self.source = source
+        self.dump_version = dump_version
+        self.server_version = server_version
+        super().__init__(
+            f"{source} was made by pg_dump {dump_version}, newer than this server "
+            f"(PostgreSQL {server_version}): load it into a server at least as new as the dump"
+        )
 
 
 class UnsafeArchive(ToolingError, ValueError):

@@ -128,7 +128,7 @@ def verify_database(
 ) -> VerificationReport:
     """Check `database` against today's head, or against the older head `at` it was made at."""
     if not backend.admin.database_exists(database):
-        raise DatabaseNotFound(f"database {database!r} does not exist: run `invoke migrate` first")
+        raise DatabaseNotFound(database, "run `invoke migrate` first")
     models_check = check_models_match_migrations(backend, database)
     state = migration_state(backend, database)
     live = schema_snapshot(backend, database)
