@@ -116,10 +116,23 @@ def test_settings_read_the_database_from_url_or_pg_variables():
     assert (from_url["HOST"], from_url["PORT"], from_url["NAME"], from_url["PASSWORD"]) == (
         "db", "5433", "exp", "p@ss"
     )
-    socket = database_from_environment({"DATABASE_URL": "postgresql://u@/exp?host=/tmp/sock"})
-    assert socket["HOST"] == "/tmp/sock"
+    socket = database_from_environment({"DATABASE_URL": "postgresql://u@/exp?host=/tmp/sock&sslmode=disable"})
+    assert (socket["HOST"], socket["OPTIONS"]) == ("/tmp/sock", {"sslmode": "disable"})
     from_pg = database_from_environment({"PGHOST": "postgres", "PGDATABASE": "scratch", "PGUSER": "mole"})
     assert (from_pg["HOST"], from_pg["NAME"], from_pg["USER"]) == ("postgres", "scratch", "mole")
+
+
+def test_the_url_backend_keeps_every_parameter_of_its_url():
+    from tooling.backends import UrlBackend
+
+    url = "postgresql://u:p%40ss@db.example:6543/exp?sslmode=verify-full&application_name=mole&connect_timeout=5"
+    backend = UrlBackend(ProcessRunner(), "mole", REPO / "mole", url)
+    assert backend.database == "exp"
+    assert backend.client_environment() == {
+        "PGUSER": "u", "PGPASSWORD": "p@ss", "PGHOST": "db.example", "PGPORT": "6543",
+        "PGSSLMODE": "verify-full", "PGAPPNAME": "mole", "PGCONNECT_TIMEOUT": "5",
+    }
+    assert backend.describe() == "url (db.example:6543)"
 
 
 def test_task_list_does_not_import_django():
@@ -147,9 +160,10 @@ def test_every_task_documents_every_option():
 
 @pytest.mark.parametrize(
     "url, problem",
-    [("postgresql://u:s3cret@host:notaport/mole", "Port could not be cast"),
-     ("postgresql://u:s3cret@[::1/mole", "Invalid IPv6 URL")],
-    ids=["bad-port", "broken-ipv6"],
+    [("postgresql://u:s3cret@host:notaport/mole", "its port 'notaport' is not a number"),
+     ("postgresql://u:s3cret@[::1/mole", 'looking for matching "]" in IPv6 host address'),
+     ("postgresql://u:s3cret@host/mole?keepalives=1", "no environment variable for its parameter")],
+    ids=["bad-port", "broken-ipv6", "parameter-without-variable"],
 )
 def test_a_malformed_url_is_one_line_without_the_password(project, url, problem):
     result = project.invoke("status", extra_env={"INVOKE_MOLE_BACKEND": "url", "INVOKE_MOLE_URL": url})

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs
-from urllib.parse import unquote
-from urllib.parse import urlsplit
+
+from tooling.database_url import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,16 +64,16 @@ def database_from_environment(environ: os._Environ | dict) -> dict:
     """Build Django's DATABASES entry from DATABASE_URL, else from PG* variables."""
     url = environ.get("DATABASE_URL", "")
     if url:
-        parts = urlsplit(url)
-        query = parse_qs(parts.query)
-        host = unquote(parts.hostname or "") or query.get("host", [""])[0]
+        # libpq's parser, every parameter kept: the rest (sslmode, ...) go to libpq as OPTIONS.
+        parameters = parse_database_url(url)
         return {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parts.path.lstrip("/")) or "mole",
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": host,
-            "PORT": str(parts.port or ""),
+            "NAME": parameters.pop("dbname", "") or "mole",
+            "USER": parameters.pop("user", ""),
+            "PASSWORD": parameters.pop("password", ""),
+            "HOST": parameters.pop("host", ""),
+            "PORT": parameters.pop("port", ""),
+            "OPTIONS": parameters,
         }
     return {
         "ENGINE": "django.db.backends.postgresql",

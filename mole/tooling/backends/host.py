@@ -5,10 +5,11 @@ import sys
 from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
-from urllib.parse import unquote
-from urllib.parse import urlsplit
 
+from ..database_url import DEFAULT_PORT
+from ..database_url import InvalidDatabaseUrl
+from ..database_url import libpq_environment
+from ..database_url import parse_database_url
 from ..embedded_server import EmbeddedServer
 from ..embedded_server import binaries_dir
 from ..errors import BackendUnavailable
@@ -109,24 +110,17 @@ class UrlBackend(HostBackend):
     def __init__(self, runner: ProcessRunner, database: str, django_dir: Path, url: str) -> None:
         usage = "the url backend needs mole.url (or INVOKE_MOLE_URL) like postgresql://user@host:5432/mole"
         try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - reading it checks it: a port that is no number raises here
-        except ValueError as error:
-            # The URL may hold a password: name the problem, never echo the URL.
+            parameters = parse_database_url(url)
+        except InvalidDatabaseUrl as error:
             raise BackendUnavailable(f"{usage} (this one cannot be read: {error})") from None
-        self.socket_dir = parse_qs(parts.query).get("host", [""])[0]
-        if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or self.socket_dir):
-            raise BackendUnavailable(usage)
-        super().__init__(runner, unquote(parts.path.lstrip("/")) or database, django_dir)
-        self.parts = parts
+        if not parameters.get("host") and not parameters.get("hostaddr"):
+            raise BackendUnavailable(f"{usage} (this one names no host)")
+        super().__init__(runner, parameters.pop("dbname", "") or database, django_dir)
+        self.parameters = {"port": DEFAULT_PORT, **parameters}
 
     def client_environment(self) -> dict[str, str]:
-        env = {"PGHOST": self.parts.hostname or self.socket_dir, "PGPORT": str(self.parts.port or 5432)}
-        if self.parts.username:
-            env["PGUSER"] = unquote(self.parts.username)
-        if self.parts.password:
-            env["PGPASSWORD"] = unquote(self.parts.password)
-        return env
+        """Every parameter of the URL but its database, as libpq's PG* variables."""
+        return libpq_environment(self.parameters)
 
     def up(self) -> None:
         """Check that the server answers and takes our login; raises BackendUnavailable saying
@@ -149,7 +143,8 @@ class UrlBackend(HostBackend):
         """The server is not ours to stop."""
 
     def describe_address(self) -> str:
-        return f"{self.parts.hostname or self.socket_dir}:{self.parts.port or 5432}"
+        host = self.parameters.get("host") or self.parameters.get("hostaddr")
+        return f"{host}:{self.parameters['port']}"
 
     def describe(self) -> str:
         return f"url ({self.describe_address()})"
