@@ -20,15 +20,15 @@ from measure import REPO
 from measure import filled_database
 from measure import timed
 
-from tooling.backends import LocalBackend
-from tooling.data_check import check_data
-from tooling.data_inventory import take_inventory
-from tooling.database_facts import schema_snapshot
+from tooling.legacy.data_check import check_data
+from tooling.legacy.data_inventory import take_inventory
+from tooling.legacy.row_proof import PROOF_SCHEMA
+from tooling.legacy.row_proof import compare_rows
+from tooling.legacy.row_proof import drop_proof
+from tooling.legacy.row_proof import record_rows
 from tooling.process import ProcessRunner
-from tooling.row_proof import PROOF_SCHEMA
-from tooling.row_proof import compare_rows
-from tooling.row_proof import drop_proof
-from tooling.row_proof import record_rows
+from tooling.server.backends import LocalBackend
+from tooling.server.database_facts import schema_snapshot
 
 
 def seconds_of(action):

@@ -23,10 +23,10 @@ from measure import filled_database
 from measure import psql
 from measure import timed
 
-from tooling.backends import LocalBackend
-from tooling.dump_loading import load_dump
-from tooling.legacy_input import detect
+from tooling.legacy.dump_loading import load_dump
+from tooling.legacy.inputs import detect
 from tooling.process import ProcessRunner
+from tooling.server.backends import LocalBackend
 
 FORMATS = {
     "plain SQL": ["--format=plain"],

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from tooling.embedded_server import EmbeddedServer
-from tooling.embedded_server import binaries_dir
 from tooling.process import ProcessRunner
+from tooling.server.embedded_server import EmbeddedServer
+from tooling.server.embedded_server import binaries_dir
 
 REPO = Path(__file__).resolve().parent.parent
 

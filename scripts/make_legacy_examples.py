@@ -20,10 +20,10 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from tooling.backends import LocalBackend
-from tooling.django_commands import migrate
-from tooling.legacy_registry import read_registry
+from tooling.legacy.registry import read_registry
 from tooling.process import ProcessRunner
+from tooling.server.backends import LocalBackend
+from tooling.server.django_commands import migrate
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ __all__ = ["backup", "backups", "prune_backups", "restore"]
 
 
 def backup_store_of(c):
-    from tooling.backup_store import BackupStore
+    from tooling.backups.backup_store import BackupStore
 
     return BackupStore(settings_of(c).backups_dir / "backups")
 
@@ -26,7 +26,7 @@ def backup_store_of(c):
 @reports_errors
 def backup(c, label="manual", backend=None):
     """Dump the live database (pg_dump custom format) into db_backups/backups/ with a manifest."""
-    from tooling.database_backup import take_backup
+    from tooling.backups.database_backup import take_backup
 
     taken = take_backup(
         backend_of(c, backend),
@@ -100,7 +100,7 @@ def prune_backups(c, keep):
 @reports_errors
 def restore(c, backup=None, bundle=None, yes=False, backend=None):
     """Replace the live database with a backup or a bundle's migrated database, after a safety backup."""
-    from tooling.database_backup import replace_live_database
+    from tooling.backups.database_backup import replace_live_database
 
     if bool(backup) == bool(bundle):
         raise Exit("error: give either --backup or --bundle", code=2)

@@ -46,7 +46,7 @@ def runner_of(c):
 
 def backend_of(c, backend: str | None = None, *, ready: bool = True):
     """The chosen backend; with `ready`, its server reachable and the live database present."""
-    from tooling.backends import select_backend
+    from tooling.server.backends import select_backend
 
     chosen = select_backend(settings_of(c), runner_of(c), backend)
     if ready:

@@ -45,9 +45,9 @@ def down(c, backend=None):
 @refuses_dry
 def status(c, backend=None):
     """Show the backend, server version, open copies, database, migration head and unapplied migrations."""
-    from tooling.database_facts import data_collection_head
-    from tooling.database_facts import migration_state
-    from tooling.opened_copy import kept_copies
+    from tooling.opening.opened_copy import kept_copies
+    from tooling.server.database_facts import data_collection_head
+    from tooling.server.database_facts import migration_state
 
     chosen = backend_of(c, backend, ready=False)
     print(f"backend:    {chosen.describe()}")
@@ -121,7 +121,7 @@ def migrate(c, app=None, target=None, fake=False, plan=False, backend=None):
     """Apply migrations to the live database."""
     if target and not app:
         raise Exit("error: --target needs --app", code=2)
-    from tooling.django_commands import migrate_args
+    from tooling.server.django_commands import migrate_args
 
     backend_of(c, backend).manage(migrate_args(target, app=app, fake=fake, plan=plan))
 
@@ -137,7 +137,7 @@ def migrate(c, app=None, target=None, fake=False, plan=False, backend=None):
 @refuses_dry
 def verify(c, database=None, json=None, backend=None):
     """Check that the database is compliant: models, migrations, and live schema vs the reference."""
-    from tooling.verification import verify_database
+    from tooling.compliance.verification import verify_database
 
     chosen = backend_of(c, backend)
     report = verify_database(chosen, settings_of(c), database or chosen.database)

@@ -26,7 +26,7 @@ ENCODING_HELP = "The dump's real text encoding (e.g. LATIN1) when it says SQL_AS
 
 
 def bundle_store_of(c):
-    from tooling.bundle_store import BundleStore
+    from tooling.legacy.bundle_store import BundleStore
 
     return BundleStore(settings_of(c).backups_dir / "bundles")
 
@@ -44,11 +44,11 @@ def bundle_store_of(c):
 @refuses_dry
 def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
     """List every schema difference of a dump against today's schema (exit 1 if any)."""
-    from tooling.legacy_diff import diff_schemas
-    from tooling.legacy_loading import loaded_legacy
-    from tooling.lineage import match_lineage
-    from tooling.lineage import schema_lineage
-    from tooling.reference_schema import reference_snapshot
+    from tooling.compliance.lineage import match_lineage
+    from tooling.compliance.lineage import schema_lineage
+    from tooling.compliance.reference_schema import reference_snapshot
+    from tooling.legacy.diff import diff_schemas
+    from tooling.legacy.loading import loaded_legacy
 
     chosen = backend_of(c, backend)
     settings = settings_of(c)
@@ -90,12 +90,12 @@ def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
 @refuses_dry
 def draft_migration(c, db, name, backend=None, source_encoding=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
-    from tooling.legacy_draft import migration_name
-    from tooling.legacy_draft import write_draft
-    from tooling.legacy_loading import loaded_legacy
-    from tooling.lineage import leaf_migration
-    from tooling.lineage import match_lineage
-    from tooling.lineage import schema_lineage
+    from tooling.compliance.lineage import leaf_migration
+    from tooling.compliance.lineage import match_lineage
+    from tooling.compliance.lineage import schema_lineage
+    from tooling.legacy.draft import migration_name
+    from tooling.legacy.draft import write_draft
+    from tooling.legacy.loading import loaded_legacy
 
     migration_name(name)  # refuse a bad name before loading anything
     chosen = backend_of(c, backend)
@@ -141,8 +141,8 @@ def legacy(
     source_encoding=None,
 ):
     """Migrate a legacy dump into a verified bundle (exit 3: a draft migration was written to review)."""
-    from tooling.legacy_pipeline import LegacyOptions
-    from tooling.legacy_pipeline import run_legacy
+    from tooling.legacy.pipeline import LegacyOptions
+    from tooling.legacy.pipeline import run_legacy
 
     options = LegacyOptions(migration, name, bool(allow_data_loss), bool(keep_scratch), source_encoding)
     outcome = run_legacy(
@@ -173,7 +173,7 @@ def legacy(
 
 def event_text(event) -> str:
     """The words for one of `run_legacy`'s events."""
-    from tooling import legacy_events as events
+    from tooling.legacy import events as events
 
     if isinstance(event, events.DumpLoaded):
         return f"Loaded {event.source} ({event.kind}) into scratch database {event.database}."
@@ -225,7 +225,7 @@ def short_migration(label) -> str:
 @refuses_dry
 def bundle_check(c, name, backend=None):
     """Re-check a bundle: every sha256, then restore its migrated dump in a scratch database and verify."""
-    from tooling.bundle_check import check_bundle
+    from tooling.legacy.bundle_check import check_bundle
 
     bundle = bundle_store_of(c).get(name)
     chosen = backend_of(c, backend)

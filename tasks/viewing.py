@@ -29,10 +29,10 @@ DEFAULT_PORT = 8000
 @reports_errors
 def open_(c, bundle=None, backup=None, port=None, drop_copy=False, backend=None):
     """Browse a bundle or backup in Mole (a copy, never the live database) until Ctrl-C."""
-    from tooling.open_session import drop_copy as drop
-    from tooling.open_session import run_open
-    from tooling.opened_copy import backup_source
-    from tooling.opened_copy import bundle_source
+    from tooling.opening.open_session import drop_copy as drop
+    from tooling.opening.open_session import run_open
+    from tooling.opening.opened_copy import backup_source
+    from tooling.opening.opened_copy import bundle_source
 
     if bool(bundle) == bool(backup):
         raise Exit("error: give either --bundle or --backup", code=2)

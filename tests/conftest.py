@@ -19,9 +19,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tooling.embedded_server import EmbeddedServer
-from tooling.embedded_server import binaries_dir
 from tooling.process import ProcessRunner
+from tooling.server.embedded_server import EmbeddedServer
+from tooling.server.embedded_server import binaries_dir
 
 REPO = Path(__file__).resolve().parent.parent
 

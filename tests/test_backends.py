@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tooling.backends import select_backend
-from tooling.embedded_server import EmbeddedServer
 from tooling.errors import ToolingError
 from tooling.process import ProcessRunner
+from tooling.server.backends import select_backend
+from tooling.server.embedded_server import EmbeddedServer
 from tooling.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,7 +123,7 @@ def test_settings_read_the_database_from_url_or_pg_variables():
 
 
 def test_the_url_backend_keeps_every_parameter_of_its_url():
-    from tooling.backends import UrlBackend
+    from tooling.server.backends import UrlBackend
 
     url = "postgresql://u:p%40ss@db.example:6543/exp?sslmode=verify-full&application_name=mole&connect_timeout=5"
     backend = UrlBackend(ProcessRunner(), "mole", REPO / "mole", url)

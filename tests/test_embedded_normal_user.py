@@ -14,7 +14,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from tooling.embedded_server import allow_traversal
+from tooling.server.embedded_server import allow_traversal
 
 REPO = Path(__file__).resolve().parent.parent
 NORMAL_USER = "mole-tester"
@@ -23,7 +23,7 @@ SYSTEM_PYTHON = "/usr/bin/python3.11"
 SCRIPT = """
 import os, sys
 from pathlib import Path
-from tooling.embedded_server import EmbeddedServer
+from tooling.server.embedded_server import EmbeddedServer
 from tooling.process import ProcessRunner
 server = EmbeddedServer(Path(sys.argv[1]), ProcessRunner())
 assert server.service_user is None

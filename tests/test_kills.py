@@ -128,7 +128,7 @@ def test_backup_killed_between_its_manifest_and_its_dump_leaves_no_manifest_afte
 
 
 def test_two_backups_with_the_same_name_at_once_both_keep_their_dump(sample):
-    from tooling.backup_store import BackupStore
+    from tooling.backups.backup_store import BackupStore
 
     store = BackupStore(sample.backups)
     name = store.new_name("twin")

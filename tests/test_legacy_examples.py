@@ -19,7 +19,7 @@ from conftest import REPO
 from schema.catalog import read_schema as snapshot
 from schema.compare import compare
 from schema.fingerprint import schema_fingerprint
-from tooling.embedded_server import binaries_dir
+from tooling.server.embedded_server import binaries_dir
 
 EXAMPLES = REPO / "examples" / "legacy"
 PLACEHOLDER = "NULL /* REVIEW: the value for rows that have none */"

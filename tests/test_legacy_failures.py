@@ -19,8 +19,8 @@ from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
 
-from tooling.bundle_store import BundleStore
-from tooling.embedded_server import binaries_dir
+from tooling.legacy.bundle_store import BundleStore
+from tooling.server.embedded_server import binaries_dir
 
 REGISTRY_MIGRATION = "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
 CREATE_INDEX_STEP = "Create index pose_entity_time_idx"

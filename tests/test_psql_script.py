@@ -6,11 +6,11 @@ import pytest
 from test_legacy_examples import EXAMPLES
 
 from tooling.errors import ToolingError
-from tooling.psql_script import COPY_DATA
-from tooling.psql_script import COPY_END
-from tooling.psql_script import META_COMMAND
-from tooling.psql_script import STATEMENT
-from tooling.psql_script import ScriptReader
+from tooling.legacy.psql_script import COPY_DATA
+from tooling.legacy.psql_script import COPY_END
+from tooling.legacy.psql_script import META_COMMAND
+from tooling.legacy.psql_script import STATEMENT
+from tooling.legacy.psql_script import ScriptReader
 
 
 def pieces(script: bytes, *, standard_conforming_strings: bool = True):

@@ -37,8 +37,8 @@ from schema.quoting import as_rendered
 from schema.quoting import identifier
 from schema.quoting import literal
 from schema.renames import RenameCandidate
-from tooling.data_check import check_data
 from tooling.errors import ManifestInvalid
+from tooling.legacy.data_check import check_data
 from tooling.manifests import MANIFEST_VERSION
 from tooling.manifests import check_manifest
 from tooling.versions import major_release
@@ -289,8 +289,8 @@ def test_a_malformed_or_newer_manifest_is_refused_with_its_problem(change, probl
 
 
 def test_an_altered_bundle_names_each_altered_file(tmp_path):
-    from tooling.bundle_store import BundleStore
     from tooling.errors import ChecksumMismatch
+    from tooling.legacy.bundle_store import BundleStore
 
     store = BundleStore(tmp_path)
     manifest = {"name": "b", "created_utc": "2026-11-30T16:12:40Z", "migration_head": None,

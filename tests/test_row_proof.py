@@ -9,14 +9,14 @@ from __future__ import annotations
 import pytest
 from test_untrusted_dumps import backend_of
 
-from tooling.data_check import check_data
-from tooling.data_check import settle
-from tooling.data_inventory import take_inventory
-from tooling.database_facts import schema_snapshot
-from tooling.row_proof import PROOF_SCHEMA
-from tooling.row_proof import compare_rows
-from tooling.row_proof import drop_proof
-from tooling.row_proof import record_rows
+from tooling.legacy.data_check import check_data
+from tooling.legacy.data_check import settle
+from tooling.legacy.data_inventory import take_inventory
+from tooling.legacy.row_proof import PROOF_SCHEMA
+from tooling.legacy.row_proof import compare_rows
+from tooling.legacy.row_proof import drop_proof
+from tooling.legacy.row_proof import record_rows
+from tooling.server.database_facts import schema_snapshot
 
 TABLE = """
     CREATE TABLE data_collection_pose (id integer PRIMARY KEY, source text, x float8, note text);

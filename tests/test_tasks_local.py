@@ -182,7 +182,7 @@ def test_failed_pg_restore_leaves_live_database_intact(migrated):
     """A truncated dump whose manifest matches it: pg_restore itself must fail, and change nothing."""
     migrated.invoke("backup", "--label", "good", check=True)
     [good] = migrated.backups.glob("*_good.dump")
-    from tooling.backup_store import sha256_of
+    from tooling.backups.backup_store import sha256_of
 
     good.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     manifest_path = good.with_suffix(".json")

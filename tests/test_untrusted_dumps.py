@@ -25,13 +25,13 @@ from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
 from test_legacy_examples import scratch_databases
 
-from tooling.backends import LocalBackend
-from tooling.dump_loading import load_dump
-from tooling.embedded_server import binaries_dir
 from tooling.errors import ToolingError
 from tooling.errors import UnsafeDump
-from tooling.legacy_input import detect
+from tooling.legacy.dump_loading import load_dump
+from tooling.legacy.inputs import detect
 from tooling.process import ProcessRunner
+from tooling.server.backends import LocalBackend
+from tooling.server.embedded_server import binaries_dir
 from tooling.versions import major_release
 
 BASE = EXAMPLES / "old_mole_0005.sql"

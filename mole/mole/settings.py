@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tooling.database_url import parse_database_url
+from tooling.server.database_url import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -23,18 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Iterator
 
-from .errors import CommandFailed
-from .names import quote_identifier
-from .owner import Owner
-from .owner import OwnerState
-from .owner import owner_in_marker
-from .owner import owner_of_token
-from .owner import this_process
-from .server_sql import terminate_sessions_of
-from .settings import Settings
+from tooling.errors import CommandFailed
+from tooling.names import quote_identifier
+from tooling.owner import Owner
+from tooling.owner import OwnerState
+from tooling.owner import owner_in_marker
+from tooling.owner import owner_of_token
+from tooling.owner import this_process
+from tooling.server.server_sql import terminate_sessions_of
+from tooling.settings import Settings
 
 if TYPE_CHECKING:
-    from .backends import Backend
+    from tooling.server.backends import Backend
 
 SCRATCH_PREFIX = "mole_scratch_"
 LOAD_ROLE_PREFIX = "mole_load_"

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from .errors import ManifestInvalid
+from tooling.errors import ManifestInvalid
 
 MANIFEST_VERSION = 2
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # ISO 8601 in UTC, to the second

@@ -4,8 +4,7 @@ from __future__ import annotations
 import re
 
 from schema.quoting import identifier
-
-from .errors import UnsafeName
+from tooling.errors import UnsafeName
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 SAFE_DATABASE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -23,7 +23,7 @@ from typing import IO
 from typing import Iterable
 from typing import Iterator
 
-from .errors import CommandFailed
+from tooling.errors import CommandFailed
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Backups on disk: taking, listing, checking and restoring them."""

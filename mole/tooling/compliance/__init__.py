@@ -1,0 +1,1 @@
+"""Is a database what Mole expects? Reference schema, lineage, verification, sequences."""

@@ -1,0 +1,52 @@
+"""Is a legacy bundle still what it was? Its checksums, and its migrated dump restored and
+verified against the head it was made at (its manifest says which)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tooling.compliance.lineage import schema_lineage
+from tooling.compliance.verification import HistoryPoint
+from tooling.compliance.verification import VerificationReport
+from tooling.compliance.verification import verify_database
+from tooling.errors import ToolingError
+from tooling.legacy.bundle_store import Bundle
+from tooling.server.backends import Backend
+from tooling.settings import Settings
+
+
+@dataclass(frozen=True)
+class BundleCheck:
+    """The verification at the bundle's own head, and the migrations today's history adds after it."""
+
+    made_at: str
+    later: tuple[str, ...]
+    report: VerificationReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+def history_point(backend: Backend, settings: Settings, head: str) -> HistoryPoint:
+    """`head` in today's history: Mole's tables then, and the migrations after it."""
+    steps = schema_lineage(backend, settings)
+    names = [step.migration for step in steps]
+    if head not in names:
+        raise ToolingError(f"the bundle was made at {head}, which today's migration history does not have")
+    position = names.index(head)
+    return HistoryPoint(head, steps[position].tables, tuple(names[position + 1:]))
+
+
+def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> BundleCheck:
+    """Raises ChecksumMismatch for any altered file (manifest.json included); else restores the
+    migrated dump into a scratch database and verifies it at the head recorded in the manifest."""
+    bundle.verify_checksums()
+    head = bundle.manifest.get("migration_head")
+    if not head:
+        raise ToolingError(f"bundle {bundle.name}'s manifest records no migration head")
+    at = history_point(backend, settings, head)
+    with backend.admin.scratch_database("bundle_check") as scratch:
+        backend.tools.restore(scratch, bundle.migrated_dump)
+        report = verify_database(backend, settings, scratch, at=at if at.later else None)
+    return BundleCheck(head, at.later, report)

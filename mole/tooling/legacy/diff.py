@@ -1,0 +1,74 @@
+"""Every schema difference of a legacy dump, with likely renames and its lineage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from schema.compare import compare
+from schema.compare import compare_names
+from schema.differences import Difference
+from schema.model import Schema
+from schema.renames import RenameCandidate
+from schema.renames import find_renames
+from tooling.compliance.lineage import LineageMatch
+
+
+@dataclass(frozen=True)
+class SchemaDiff:
+    against: str  # what the dump was compared with
+    differences: list[Difference]
+    name_differences: list[Difference]
+    renames: list[RenameCandidate]
+    lineage: LineageMatch
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences and not self.name_differences
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "against": self.against,
+            "identical": self.identical,
+            "lineage": self.lineage.as_dict(),
+            "differences": [d.as_dict() for d in self.differences],
+            "name_differences": [d.as_dict() for d in self.name_differences],
+            "rename_candidates": [r.as_dict() for r in self.renames],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+    def lines(self) -> list[str]:
+        text = [f"Lineage: {self.lineage.describe()}."]
+        if self.lineage.nearest_differences and not self.against.endswith(f"({self.lineage.nearest})"):
+            text.append(f"Its data_collection tables differ from {self.lineage.nearest} (the nearest) in:")
+            text += [f"  {line}" for line in self.lineage.nearest_differences]
+        if self.identical:
+            return text + [f"No differences from {self.against}."]
+        text.append(f"{len(self.differences)} differences from {self.against}:")
+        text += [f"  {d.describe()}" for d in self.differences]
+        if self.name_differences:
+            text.append(f"{len(self.name_differences)} names differ (same structure):")
+            text += [f"  {d.describe()}" for d in self.name_differences]
+        if self.renames:
+            text.append("Likely renames:")
+            text += [f"  {r.describe()}" for r in self.renames]
+        return text
+
+
+def diff_schemas(
+    expected: Schema, actual: Schema, against: str, lineage: LineageMatch
+) -> SchemaDiff:
+    """Every difference of `actual` from `expected` (named `against` in reports), its name
+    differences and likely renames."""
+    differences = compare(expected, actual)
+    return SchemaDiff(
+        against,
+        differences,
+        compare_names(expected, actual),
+        find_renames(expected, actual, differences),
+        lineage,
+    )

@@ -1,0 +1,74 @@
+"""Write a draft custom migration for a loaded legacy dump into the migrations folder."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from schema.custom_migration import NAME_PREFIX
+from schema.custom_migration import Step
+from schema.planner import AlignmentPlanner
+from schema.writer import next_migration_path
+from schema.writer import render_migration
+from schema.writer import steps_of
+from tooling.compliance.lineage import LineageMatch
+from tooling.compliance.reference_schema import reference_snapshot
+from tooling.errors import ToolingError
+from tooling.errors import UnsafeName
+from tooling.legacy.loading import LoadedLegacy
+from tooling.server.backends import Backend
+from tooling.settings import Settings
+
+MIGRATION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}$")
+
+
+@dataclass(frozen=True)
+class Draft:
+    path: Path
+    steps: list[Step]
+
+    @property
+    def reviews(self) -> list[str]:
+        return [step.review for step in self.steps if step.review]
+
+
+def migration_name(name: str) -> str:
+    """A Python module name: the draft must be importable as a migration."""
+    name = name.lower().replace("-", "_")
+    if not name.startswith(NAME_PREFIX):
+        name = f"{NAME_PREFIX}{name}"
+    if not MIGRATION_NAME.fullmatch(name):
+        raise UnsafeName(f"migration name {name!r} is not allowed: use lowercase letters, digits and '_'")
+    return name
+
+
+def write_draft(
+    backend: Backend,
+    settings: Settings,
+    loaded: LoadedLegacy,
+    lineage: LineageMatch,
+    parent: str,
+    name: str,
+) -> Draft:
+    def count(query: str) -> int:
+        return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
+
+    planner = AlignmentPlanner(reference_snapshot(backend, settings), loaded.snapshot, count)
+    steps = steps_of(planner.plan())
+    if not steps:
+        raise ToolingError("nothing to draft: the dump's schema already equals the reference")
+    path = next_migration_path(settings.migrations_dir, migration_name(name))
+    text = render_migration(
+        fingerprint=lineage.fingerprint,
+        parent=parent,
+        steps=steps,
+        source=loaded.source.path.name,
+        lineage=lineage.describe(),
+    )
+    try:
+        with path.open("x") as stream:
+            stream.write(text)
+    except OSError as error:
+        raise ToolingError(f"cannot write the draft {path}: {error.strerror}") from error
+    return Draft(path, steps)

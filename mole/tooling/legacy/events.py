@@ -1,0 +1,59 @@
+"""What `run_legacy` reports as it goes: typed events, for the task to put into words.
+
+The engine never prints (Django's migration executor reports through `progress_callback` the same
+way); a caller passes a `Report` and chooses what to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+from typing import Union
+
+from tooling.compliance.lineage import LineageMatch
+
+
+@dataclass(frozen=True)
+class DumpLoaded:
+    """The dump `source` (of `kind`, e.g. "plain SQL") is in scratch database `database`."""
+
+    source: str
+    kind: str
+    database: str
+
+
+@dataclass(frozen=True)
+class LineageFound:
+    """Where the dump's schema sits in Mole's history."""
+
+    lineage: LineageMatch
+
+
+@dataclass(frozen=True)
+class MigratingFrom:
+    """An old Mole: migrations up to `start` are recorded as applied, the rest run."""
+
+    start: str
+
+
+@dataclass(frozen=True)
+class ApplyingCustom:
+    """The custom migration `label` runs after `parent`, then everything after it."""
+
+    label: str
+    parent: str
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Every check passed; `allowed_losses` is how many losses --allow-data-loss let go."""
+
+    allowed_losses: int
+
+
+LegacyEvent = Union[DumpLoaded, LineageFound, MigratingFrom, ApplyingCustom, Verified]
+Report = Callable[[LegacyEvent], None]
+
+
+def ignore(event: LegacyEvent) -> None:
+    """The default `Report`: show nothing."""

@@ -1,0 +1,275 @@
+"""`invoke legacy`: from an old experiment's dump to a verified bundle, or to a draft to review.
+
+Every step works on a scratch database loaded from the dump; the live database
+and existing backups are never touched. The steps report typed events
+(`tooling.legacy.events`); the task decides how to show them.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from schema.custom_migration import LEGACY_SCHEMA
+from tooling.compliance.lineage import LineageMatch
+from tooling.compliance.lineage import leaf_migration
+from tooling.compliance.lineage import match_lineage
+from tooling.compliance.lineage import schema_lineage
+from tooling.compliance.sequences import sequences_behind
+from tooling.compliance.sequences import set_past_max
+from tooling.compliance.verification import CheckResult
+from tooling.compliance.verification import VerificationReport
+from tooling.compliance.verification import verify_database
+from tooling.errors import ToolingError
+from tooling.legacy.bundle_store import MIGRATED_DUMP
+from tooling.legacy.bundle_store import Bundle
+from tooling.legacy.bundle_store import BundleStore
+from tooling.legacy.data_check import DataCheck
+from tooling.legacy.data_check import check_data
+from tooling.legacy.data_check import settle
+from tooling.legacy.data_inventory import take_inventory
+from tooling.legacy.draft import Draft
+from tooling.legacy.draft import write_draft
+from tooling.legacy.events import ApplyingCustom
+from tooling.legacy.events import DumpLoaded
+from tooling.legacy.events import LineageFound
+from tooling.legacy.events import MigratingFrom
+from tooling.legacy.events import Report
+from tooling.legacy.events import Verified
+from tooling.legacy.events import ignore
+from tooling.legacy.inputs import LegacyInput
+from tooling.legacy.inputs import Progress
+from tooling.legacy.loading import LoadedLegacy
+from tooling.legacy.loading import loaded_legacy
+from tooling.legacy.registry import CustomMigration
+from tooling.legacy.registry import read_registry
+from tooling.legacy.report import render_report
+from tooling.legacy.row_proof import RecordedTable
+from tooling.legacy.row_proof import compare_rows
+from tooling.legacy.row_proof import drop_proof
+from tooling.legacy.row_proof import record_rows
+from tooling.manifests import utc_timestamp
+from tooling.server.backends import Backend
+from tooling.server.database_facts import data_collection_head
+from tooling.server.database_facts import migration_state
+from tooling.server.database_facts import schema_snapshot
+from tooling.server.django_commands import migrate
+from tooling.server.postgres_tools import DUMP_FORMAT
+from tooling.settings import Settings
+
+
+@dataclass(frozen=True)
+class LegacyOptions:
+    migration: str | None = None
+    bundle: str | None = None
+    allow_data_loss: bool = False
+    keep_scratch: bool = False
+    source_encoding: str | None = None  # the dump's real encoding, when it says SQL_ASCII
+
+
+@dataclass
+class LegacyOutcome:
+    status: str  # "bundled", "draft" or "failed"
+    lineage: LineageMatch
+    scratch: str
+    bundle: Bundle | None = None
+    draft: Draft | None = None
+    verification: VerificationReport | None = None
+    data: DataCheck | None = None
+    started_from: str | None = None  # the migration an old Mole was recorded at
+    sequences_set: list[str] = field(default_factory=list)  # sequences moved past their column's max
+
+
+def input_stem(path: Path) -> str:
+    """`old experiment é.sql.gz` -> `old-experiment`: ASCII letters, digits, `-` and `_` only,
+    safe in bundle and migration names."""
+    stem = path.name.split(".")[0]
+    safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "-" for ch in stem)
+    return re.sub(r"-+", "-", safe).strip("-_")[:50] or "legacy"
+
+
+def default_bundle_name(path: Path) -> str:
+    return f"{input_stem(path)}_{date.today():%Y%m%d}"
+
+
+def run_legacy(
+    backend: Backend,
+    settings: Settings,
+    path: Path,
+    options: LegacyOptions,
+    *,
+    report: Report = ignore,
+    progress: Progress | None = None,
+) -> LegacyOutcome:
+    """Load the dump at `path` into a scratch database, place it in Mole's history, migrate it
+    (by the history, or by its custom migration) and prove it: schema, migrations, sequences,
+    every row. Returns the outcome: "bundled" (with the bundle), "draft" (a custom migration
+    was drafted for review) or "failed" (the verification says why; nothing was written).
+
+    Raises ToolingError (one of its kinds) for input that cannot be loaded or used, before or
+    instead of any change; the live database and existing bundles are never touched.
+    """
+    store = BundleStore(settings.backups_dir / "bundles")
+    # The bundle keeps the original and a migrated dump (custom format: rarely larger).
+    store.check_room(2 * path.stat().st_size if path.is_file() else 0)
+    bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
+    chosen = None
+    if options.migration:
+        chosen = read_registry(backend, settings.migrations_dir).named(options.migration)
+    steps = schema_lineage(backend, settings)
+    with loaded_legacy(
+        backend, settings, path, keep=options.keep_scratch, progress=progress,
+        source_encoding=options.source_encoding,
+    ) as loaded:
+        report(DumpLoaded(path.name, loaded.source.kind, loaded.database))
+        before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
+        lineage = match_lineage(steps, loaded.snapshot)
+        report(LineageFound(lineage))
+        outcome = LegacyOutcome("failed", lineage, loaded.database)
+        custom = None
+        if not lineage.exact or chosen is not None:
+            registry = read_registry(backend, settings.migrations_dir)
+            custom = chosen or registry.for_fingerprint(lineage.fingerprint)
+            if custom is None:
+                outcome.status = "draft"
+                outcome.draft = write_draft(
+                    backend, settings, loaded, lineage, leaf_migration(steps), input_stem(path)
+                )
+                return outcome
+        rows = record_rows(backend, loaded.database, loaded.snapshot)
+        if custom is None:
+            head = data_collection_head(migration_state(backend, loaded.database))
+            start = lineage.starting_point(head)
+            report(MigratingFrom(start))
+            migrate_from(backend, loaded.database, start)
+            outcome.started_from = start
+        else:
+            apply_custom(backend, loaded.database, custom, lineage, report)
+        behind = sequences_behind(backend, loaded.database)
+        set_past_max(backend, loaded.database, behind)
+        outcome.sequences_set = [item.describe() for item in behind]
+        outcome.verification = verify_database(backend, settings, loaded.database)
+        after = inventory_after(backend, loaded.database, outcome.verification.schema)
+        outcome.data = check_data(before, after)
+        prove_rows(backend, loaded.database, rows, outcome.data)
+        outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
+        if not outcome.verification.ok:
+            return outcome
+        report(Verified(len(outcome.data.losses)))
+        counts = {"before": row_counts(before), "after": row_counts(after)}
+        outcome.bundle = write_bundle(backend, store, bundle_name, loaded, custom, outcome, counts)
+        outcome.status = "bundled"
+        return outcome
+
+
+def migrate_from(backend: Backend, database: str, exact: str) -> None:
+    """Record migrations up to `exact` as applied (whatever the dump recorded), then run the rest."""
+    migrate(backend, database, exact, fake=True)
+    migrate(backend, database)
+
+
+def apply_custom(
+    backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, report: Report
+) -> None:
+    """Run `custom` on `database` where it belongs: record its parent as applied, run it, then
+    every later migration. Raises ToolingError for a migration of another schema or an
+    unreviewed draft."""
+    if custom.fingerprint != lineage.fingerprint:
+        raise ToolingError(
+            f"{custom.label} handles the schema {custom.fingerprint}, this dump's is {lineage.fingerprint}"
+        )
+    if not custom.reviewed:
+        raise ToolingError(
+            f"{custom.label} is a draft nobody reviewed: read its REVIEW notes in {custom.path}, "
+            "then set REVIEWED = True"
+        )
+    report(ApplyingCustom(custom.label, custom.parent))
+    migrate(backend, database, custom.parent, fake=True)
+    migrate(backend, database, custom.label)
+    migrate(backend, database)
+
+
+def inventory_after(backend: Backend, database: str, public: dict[str, Any]) -> dict[str, Any]:
+    """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
+    snapshots = {"public": public, LEGACY_SCHEMA: schema_snapshot(backend, database, LEGACY_SCHEMA)}
+    return take_inventory(backend, database, snapshots)
+
+
+def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data: DataCheck) -> None:
+    """Compare every original row by key where the data check placed it; then drop the digests."""
+    comparison = compare_rows(backend, database, rows, data.places)
+    settle(data, comparison.differences, comparison.compared)
+    data.unproven += comparison.unproven
+    drop_proof(backend, database)
+
+
+def data_result(data: DataCheck, allow_data_loss: bool) -> CheckResult:
+    check = CheckResult("no_data_lost", "every row and every value of the original is still there")
+    if data.losses and allow_data_loss:
+        check.summary = "data was dropped, as allowed by --allow-data-loss: " + "; ".join(data.losses)
+    else:
+        check.problems.extend(f"data lost: {loss}" for loss in data.losses)
+    return check
+
+
+def write_bundle(
+    backend: Backend,
+    store: BundleStore,
+    name: str,
+    loaded: LoadedLegacy,
+    custom: CustomMigration | None,
+    outcome: LegacyOutcome,
+    row_counts: dict[str, dict[str, int]],
+) -> Bundle:
+    source: LegacyInput = loaded.source
+    manifest = {
+        "name": name,
+        "created_utc": utc_timestamp(),
+        "source": {
+            "file": source.path.name,
+            "format": source.kind,
+            "size_bytes": source.size,
+            "dumped_by_pg_dump": loaded.load.dumped_by,
+        },
+        "load": loaded.load.as_dict(),
+        "versions": {
+            "server": backend.tools.server_version(),
+            "pg_dump": backend.tools.pg_dump_version(),
+            "django": backend.manage(["version"], capture=True).stdout.strip(),
+            "python": platform.python_version(),
+        },
+        "backend": backend.name,
+        "migration_head": data_collection_head(outcome.verification.migration_state),
+        "lineage": outcome.lineage.as_dict(),
+        "fingerprint": outcome.lineage.fingerprint,
+        "started_from": outcome.started_from,
+        "custom_migration": custom.label if custom else None,
+        "sequences_set_past_max": outcome.sequences_set,
+        "verification": outcome.verification.as_dict(),
+        "data": outcome.data.as_dict(),
+        "row_counts": row_counts,
+        "migrated_dump": {"file": MIGRATED_DUMP, "format": DUMP_FORMAT},
+    }
+    with store.creating(name, manifest) as folder:
+        (folder / "original").mkdir()
+        shutil.copy2(source.path, folder / "original" / source.path.name)
+        if custom:
+            (folder / "migration").mkdir()
+            shutil.copy2(custom.path, folder / "migration" / custom.path.name)
+        if loaded.media:
+            shutil.copytree(loaded.media, folder / "mole_media")
+        with (folder / MIGRATED_DUMP).open("xb") as stream:
+            backend.tools.dump(loaded.database, stdout=stream, stdout_path=folder / MIGRATED_DUMP)
+        (folder / "REPORT.md").write_text(render_report(manifest, outcome))
+    return store.get(name)
+
+
+def row_counts(inventory: dict[str, Any]) -> dict[str, int]:
+    return {table: data["rows"] for table, data in sorted(inventory.items())}
+

@@ -1,0 +1,77 @@
+"""The custom (legacy) migrations already written, found by the fingerprint each declares.
+
+Django's MigrationLoader reads them (`manage.py legacy_migrations`, inside the backend), so a
+migration counts exactly when Django would run it; the host side never imports Django.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tooling.errors import MigrationNotFound
+from tooling.errors import ToolingError
+from tooling.server.backends import Backend
+
+APP = "data_collection"
+
+
+@dataclass(frozen=True)
+class CustomMigration:
+    """A custom migration: its `name` (`0011_legacy_x`), its file on this host, the fingerprint
+    of the legacy schema it aligns, whether it was reviewed, and its parent (`data_collection.0010_x`)."""
+
+    name: str
+    path: Path
+    fingerprint: str
+    reviewed: bool
+    parent: str
+
+    @property
+    def label(self) -> str:
+        return f"{APP}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every data_collection migration's name, and the custom ones among them."""
+
+    migrations: tuple[str, ...]
+    custom: tuple[CustomMigration, ...]
+
+    def for_fingerprint(self, fingerprint: str) -> CustomMigration | None:
+        """The last custom migration written for `fingerprint`, if any."""
+        matches = [m for m in self.custom if m.fingerprint == fingerprint]
+        return matches[-1] if matches else None
+
+    def named(self, name: str) -> CustomMigration:
+        """`--migration`: `0011_legacy_x`, with or without `data_collection.` or `.py`.
+        Raises MigrationNotFound when there is no such migration or it is not a custom one."""
+        stem = name.removeprefix(f"{APP}.").removesuffix(".py")
+        if stem not in self.migrations:
+            raise MigrationNotFound(f"no migration {stem!r} in {APP}'s migrations")
+        found = next((m for m in self.custom if m.name == stem), None)
+        if found is None:
+            raise MigrationNotFound(
+                f"{stem} is not a custom legacy migration (it declares no LEGACY_FINGERPRINT)"
+            )
+        return found
+
+
+def read_registry(backend: Backend, migrations_dir: Path) -> Registry:
+    """The registry as Django loads it; paths point into `migrations_dir`.
+
+    Raises ToolingError when the migrations cannot be loaded
+    (a draft that is not valid Python, for example), with manage.py's last line."""
+    result = backend.manage(["legacy_migrations"], capture=True)
+    try:
+        data = json.loads(result.stdout)
+        custom = tuple(
+            CustomMigration(item["name"], migrations_dir / f"{item['name']}.py", item["fingerprint"],
+                            bool(item["reviewed"]), item["parent"])
+            for item in data["custom"]
+        )
+        return Registry(tuple(data["migrations"]), custom)
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ToolingError(f"`manage.py legacy_migrations` printed something unexpected: {error}") from error

@@ -1,0 +1,198 @@
+"""A per-row proof that a migration kept every original value: digests before, compared by key after.
+
+Before the migration, each table with a primary key gets a private table of digests in
+schema `mole_row_proof` of the scratch database: one row per original row, its primary
+key as text and one 64-bit digest per column (`hashtextextended` of the value's text
+form, PostgreSQL docs "Hash functions"; NULL stays NULL). After the migration each
+original row is looked up by key where the data check found its table and columns:
+a row must still be there, and every original non-NULL value must have the same digest.
+Rows a migration added and NULLs it filled are allowed; nothing else is.
+
+The digests detect accidental change (a migration's bug), not a forger: 64 bits, no key.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from schema.model import Schema
+from schema.quoting import identifier as quote_identifier
+from schema.quoting import literal as sql_literal
+from tooling.legacy.data_inventory import SKIPPED_TABLES
+from tooling.server.backends import Backend
+
+PROOF_SCHEMA = "mole_row_proof"
+SHOWN_KEYS = 3
+
+
+@dataclass(frozen=True)
+class RecordedTable:
+    """`table` is `schema.name`; `proof` the digest table; digest i belongs to `columns[i]`."""
+
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    proof: str
+
+
+@dataclass(frozen=True)
+class RowDifference:
+    """Original rows missing (`column` None) or original values changed, with the first keys."""
+
+    table: str
+    column: str | None
+    count: int
+    first_keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        keys = ", ".join(self.first_keys)
+        if self.column is None:
+            return f"{self.table}: {self.count} original rows missing (first keys: {keys})"
+        return f"{self.table}.{self.column}: {self.count} original values changed (first keys: {keys})"
+
+
+def key_columns(columns: tuple[str, ...]) -> str:
+    """The primary key's columns as `k0, k1, ...`: kept in their own types (a join on them is fast)."""
+    return ", ".join(f"{quote_identifier(column)} AS k{index}" for index, column in enumerate(columns))
+
+
+def key_join(size: int) -> str:
+    return " AND ".join(f"now.k{index} = before.k{index}" for index in range(size))
+
+
+def key_text(size: int) -> str:
+    """The recorded key as one text, for the first keys a report names."""
+    return " || ',' || ".join(f"before.k{index}::text" for index in range(size))
+
+
+def digest(column: str) -> str:
+    return f"hashtextextended({quote_identifier(column)}::text, 0)"
+
+
+def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[RecordedTable]:
+    """Keep the digests of every row of `snapshot`'s tables (schema public) in `database`.
+
+    Tables without a primary key are left out (the inventory's sums cover them).
+    """
+    recorded, statements = [], [f"CREATE SCHEMA {PROOF_SCHEMA}"]
+    for number, (name, table) in enumerate(sorted(snapshot.tables.items())):
+        primary = table.primary_key
+        if primary is None or ("public", name) in SKIPPED_TABLES:
+            continue
+        item = RecordedTable(f"public.{name}", primary.columns, tuple(table.columns),
+                             f"{PROOF_SCHEMA}.t{number}")
+        digests = ", ".join(digest(column) for column in item.columns)
+        # Unlogged: the digests live as long as this run and need no crash safety (half the time).
+        statements.append(
+            f"CREATE UNLOGGED TABLE {item.proof} AS SELECT {key_columns(item.key)}, "
+            f"ARRAY[{digests}]::int8[] AS digests FROM public.{quote_identifier(name)}"
+        )
+        recorded.append(item)
+    backend.tools.statements(["BEGIN; " + "; ".join(statements) + "; COMMIT"], database=database)
+    return recorded
+
+
+@dataclass(frozen=True)
+class RowComparison:
+    """`differences` found in the `compared` tables; `unproven` says why others could not be compared."""
+
+    differences: list[RowDifference]
+    compared: set[str]
+    unproven: list[str]
+
+
+def compare_rows(
+    backend: Backend, database: str, recorded: list[RecordedTable], places: dict[str, Any]
+) -> RowComparison:
+    """Compare each recorded table with where it went.
+
+    `places` is `DataCheck.places`: for a recorded `schema.table`, {"table": its place after,
+    "columns": {column: its name there}, "compare": [columns whose values must be unchanged]}.
+    A column not in "compare" is reported by the data check (dropped, converted to a new
+    type, moved to another table).
+    """
+    comparisons, unproven = [], []
+    for item in recorded:
+        place = places.get(item.table)
+        if place is None:
+            continue
+        if not all(column in place["columns"] for column in item.key):
+            unproven.append(f"{item.table}: its primary key columns moved, rows not compared by key")
+            continue
+        comparisons.append(Comparison(item, place["table"], place["columns"], tuple(place["compare"])))
+    compared = {comparison.item.table for comparison in comparisons}
+    if not comparisons:
+        return RowComparison([], compared, unproven)
+    # First one cheap query for all tables (plain counts run in parallel on the server); the
+    # per-column counts and first keys only for a table where something differs.
+    union = " UNION ALL ".join(f"({comparison.query(detailed=False)})" for comparison in comparisons)
+    query = f"SELECT json_object_agg(name, found) FROM ({union}) AS tables"
+    result = backend.tools.query(query, database=database)
+    found = json.loads(result.stdout.strip())
+    differences = []
+    for comparison in comparisons:
+        if not any(found[comparison.item.table].values()):
+            continue
+        query = f"SELECT found FROM ({comparison.query(detailed=True)}) AS detailed"
+        detailed = json.loads(backend.tools.query(query, database=database).stdout.strip())
+        differences += [
+            RowDifference(comparison.item.table, column or None, count, tuple(keys or ()))
+            for column, (count, keys) in detailed.items()
+            if count
+        ]
+    return RowComparison(differences, compared, unproven)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One recorded table against its place after the migration (`columns`: names there)."""
+
+    item: RecordedTable
+    place: str
+    columns: dict[str, str]
+    compare: tuple[str, ...]
+
+    def query(self, *, detailed: bool) -> str:
+        """One row: the recorded table's name, and {what: count} (`detailed`: {column, "" for whole
+        rows: [count, first keys]}; else {"missing": rows, "changed": rows with any value changed})."""
+        schema, name = self.place.split(".", 1)
+        size = len(self.item.key)
+        compared = [(index, column) for index, column in enumerate(self.item.columns)
+                    if column in self.compare]
+        after_key = ", ".join(f"{quote_identifier(self.columns[column])} AS k{index}"
+                              for index, column in enumerate(self.item.key))
+        after_digests = "".join(f", {digest(self.columns[column])} AS d{index}" for index, column in compared)
+        missing = "now.k0 IS NULL"
+        changed = {
+            column: f"before.digests[{index + 1}] IS NOT NULL AND before.digests[{index + 1}] "
+                    f"IS DISTINCT FROM now.d{index}"
+            for index, column in compared
+        }
+        if detailed:
+            conditions = {"": missing} | {column: f"NOT ({missing}) AND {condition}"
+                                          for column, condition in changed.items()}
+            counts = [
+                f"{sql_literal(column)}, jsonb_build_array(count(*) FILTER (WHERE {condition}), "
+                f"(array_agg({key_text(size)} ORDER BY {', '.join(f'before.k{i}' for i in range(size))}) "
+                f"FILTER (WHERE {condition}))[1:{SHOWN_KEYS}])"
+                for column, condition in conditions.items()
+            ]
+        else:
+            any_changed = " OR ".join(f"({condition})" for condition in changed.values()) or "false"
+            counts = [f"'missing', count(*) FILTER (WHERE {missing})",
+                      f"'changed', count(*) FILTER (WHERE NOT ({missing}) AND ({any_changed}))"]
+        # jsonb_build_object takes at most 100 arguments: wide tables are built in parts and merged.
+        merged = " || ".join(f"jsonb_build_object({', '.join(counts[start:start + 50])})"
+                             for start in range(0, len(counts), 50))
+        return (
+            f"SELECT {sql_literal(self.item.table)} AS name, {merged} AS found "
+            f"FROM {self.item.proof} AS before LEFT JOIN "
+            f"(SELECT {after_key}{after_digests} FROM {quote_identifier(schema)}.{quote_identifier(name)}) "
+            f"AS now ON {key_join(size)}"
+        )
+
+
+def drop_proof(backend: Backend, database: str) -> None:
+    """Remove the digests: the migrated database must hold Mole's schemas only."""
+    backend.tools.statements([f"DROP SCHEMA IF EXISTS {PROOF_SCHEMA} CASCADE"], database=database)

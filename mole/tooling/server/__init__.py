@@ -1,0 +1,1 @@
+"""Where the database runs: backends, the embedded server, client tools, administration, URLs."""

@@ -1,0 +1,191 @@
+"""The small interface the whole pipeline is written against: where Mole's database and Django run.
+
+A backend is a transport (how `manage.py` and a client tool run: a local process, or
+`docker compose exec -T`) and a server lifecycle (up, down, available). What runs over the
+transport belongs elsewhere: every client-tool command line to `PostgresTools` (`backend.tools`),
+database administration to `DatabaseAdmin` (`backend.admin`). Only the Compose backend knows
+Docker exists.
+"""
+from __future__ import annotations
+
+import subprocess
+from abc import ABC
+from abc import abstractmethod
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import IO
+from typing import TYPE_CHECKING
+from typing import Iterable
+from typing import Iterator
+
+from tooling.debris import LOAD_ROLE_PREFIX
+from tooling.debris import SCRATCH_PREFIX
+from tooling.debris import STAGING_SUFFIX
+from tooling.errors import ToolingError
+from tooling.names import safe_database
+from tooling.process import Completed
+from tooling.process import ProcessRunner
+from tooling.server.database_admin import RETIRED_SUFFIX
+from tooling.server.database_admin import DatabaseAdmin
+from tooling.server.postgres_tools import PostgresTools
+
+if TYPE_CHECKING:
+    from tooling.legacy.load_role import LoadRole
+
+CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
+
+
+@dataclass(frozen=True)
+class Command:
+    """An argv with the environment additions and folder it needs."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+
+
+class Backend(ABC):
+    """Where Mole's database and Django run."""
+
+    name: str
+
+    def __init__(self, runner: ProcessRunner, database: str) -> None:
+        self.runner = runner
+        self.database = refuse_reserved(safe_database(database))
+        self.tools = PostgresTools(self)
+        self.admin = DatabaseAdmin(self.tools, runner)
+
+    @abstractmethod
+    def manage_command(self, args: list[str], database: str) -> Command:
+        """How this backend runs `manage.py ARGS` against `database`."""
+
+    @abstractmethod
+    def client_command(self, tool: str, args: list[str], role: LoadRole | None = None) -> Command:
+        """How this backend runs a PostgreSQL client tool, as `role` if given (else the tooling's user)."""
+
+    role_needs_password = False
+    """True where a new role can only log in with a password (a server reached over TCP)."""
+
+    @abstractmethod
+    def web_server_command(
+        self, database: str, port: int, env: dict[str, str], media: Path | None
+    ) -> Command:
+        """How this backend runs Mole's web server on localhost:`port` against `database`.
+
+        `env` adds settings for Mole (no secrets); `media` is a host folder to serve as MEDIA_ROOT.
+        """
+
+    def manage(
+        self,
+        args: list[str],
+        *,
+        database: str | None = None,
+        capture: bool = False,
+        check: bool = True,
+    ) -> Completed:
+        """Run `manage.py ARGS` against `database` (the live one by default)."""
+        command = self.manage_command(args, database or self.database)
+        return self.runner.run(
+            command.argv, env=command.env, cwd=command.cwd, capture=capture, check=check
+        )
+
+    def client(
+        self,
+        tool: str,
+        args: list[str],
+        *,
+        capture: bool = False,
+        stdin: IO[bytes] | None = None,
+        stdin_chunks: Iterable[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        stdin_path: Path | None = None,
+        stdout_path: Path | None = None,
+        check: bool = True,
+        role: LoadRole | None = None,
+    ) -> Completed:
+        """Run psql, pg_dump or pg_restore; the database goes in `args` (`--dbname`).
+
+        `stdin`/`stdout` are open files streamed by the OS, `stdin_chunks` input
+        fed piece by piece; the paths only name them in dry-run output. `role`
+        logs in as that role instead of the tooling's user.
+        """
+        if tool not in CLIENT_TOOLS:
+            raise ValueError(f"not a client tool: {tool}")
+        command = self.client_command(tool, args, role)
+        return self.runner.run(
+            command.argv,
+            env=command.env,
+            capture=capture,
+            stdin=stdin,
+            stdin_chunks=stdin_chunks,
+            stdout=stdout,
+            stdin_path=stdin_path,
+            stdout_path=stdout_path,
+            check=check,
+        )
+
+    @contextmanager
+    def client_output(self, tool: str, args: list[str], *, stdin: IO[bytes]) -> Iterator[IO[bytes]]:
+        """Run a client tool that reads `stdin` and yield its standard output as a stream.
+
+        Raises CommandFailed afterwards if the tool failed (unless the reader stopped early).
+        """
+        if tool not in CLIENT_TOOLS:
+            raise ValueError(f"not a client tool: {tool}")
+        command = self.client_command(tool, args)
+        with self.runner.output_stream(command.argv, env=command.env, stdin=stdin) as stream:
+            yield stream
+
+    def start_web_server(
+        self, database: str, port: int, env: dict[str, str], media: Path | None = None
+    ) -> subprocess.Popen | None:
+        """Start Mole's web server in the background; None in a dry run."""
+        command = self.web_server_command(database, port, env, media)
+        return self.runner.start(command.argv, env=command.env, cwd=command.cwd)
+
+    @abstractmethod
+    def up(self) -> None:
+        """Make the server reachable (start it if this backend owns it)."""
+
+    @abstractmethod
+    def down(self) -> None:
+        """Stop what `up` started."""
+
+    @abstractmethod
+    def is_available(self) -> bool:
+        """True when the server answers without anything being started."""
+
+    def describe(self) -> str:
+        return self.name
+
+    def ensure_ready(self) -> list[str]:
+        """Reach the server (starting it if it is ours) and make sure the live database exists.
+
+        Returns what was repaired on the way, one sentence each (see `prepare_live_database`).
+        """
+        self.up()
+        return self.prepare_live_database()
+
+    def prepare_live_database(self) -> list[str]:
+        """Repair a restore that was cut short, then create the live database if there is none
+        (never while an interrupted restore still holds it under another name)."""
+        if self.runner.dry:
+            return []
+        repaired = self.admin.repair_interrupted_swap(self.database)
+        if not self.admin.database_exists(self.database):
+            self.admin.create_database(self.database)
+        return [repaired] if repaired else []
+
+
+def refuse_reserved(database: str) -> str:
+    """`database`, unless its name is one the clean-up of killed runs owns (debris.py) or a swap uses.
+
+    Raises ToolingError."""
+    if (database.startswith((SCRATCH_PREFIX, LOAD_ROLE_PREFIX))
+            or database.endswith((STAGING_SUFFIX, RETIRED_SUFFIX))):
+        raise ToolingError(f"the database name {database!r} is reserved for the tooling's temporary "
+                           f"databases (names starting {SCRATCH_PREFIX} or {LOAD_ROLE_PREFIX}, or ending "
+                           f"{STAGING_SUFFIX} or {RETIRED_SUFFIX}): choose another")
+    return database

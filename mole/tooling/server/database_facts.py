@@ -1,0 +1,44 @@
+"""Facts about a database that only Django can tell, fetched through any backend as JSON."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schema.model import Schema
+from schema.model import UnknownSnapshotFormat
+from schema.model import from_json
+from tooling.errors import ToolingError
+from tooling.server.backends import Backend
+
+
+def _json_from_command(backend: Backend, args: list[str], database: str | None) -> dict[str, Any]:
+    result = backend.manage(args, database=database, capture=True)
+    if backend.runner.dry:
+        return {}
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise ToolingError(f"`manage.py {args[0]}` printed something that is not JSON: {error}") from error
+
+
+def migration_state(backend: Backend, database: str | None = None) -> dict[str, Any]:
+    """Applied and unapplied migrations, and each app's head."""
+    return _json_from_command(backend, ["migration_state"], database)
+
+
+def schema_snapshot(backend: Backend, database: str | None = None, schema: str = "public") -> Schema:
+    """One schema of the database (public by default), as `schema.catalog` reads it; empty in a
+    dry run. Raises ToolingError when the command's output is not a snapshot."""
+    data = _json_from_command(backend, ["schema_snapshot", "--schema", schema], database)
+    if not data:
+        return Schema(schema)
+    try:
+        return from_json(data)
+    except (UnknownSnapshotFormat, KeyError, TypeError, ValueError) as error:
+        raise ToolingError(f"`manage.py schema_snapshot` printed an unexpected snapshot: {error}") from error
+
+
+def data_collection_head(state: dict[str, Any]) -> str | None:
+    """The last applied data_collection migration, the one users mean by 'head'."""
+    name = state.get("applied_heads", {}).get("data_collection")
+    return f"data_collection.{name}" if name else None
