@@ -17,6 +17,7 @@ __all__ = ["backup", "backups", "prune_backups", "restore"]
 
 
 def backup_store_of(c):
+    """The backups folder of the task's settings."""
     from tooling.backups.backup_store import BackupStore
 
     return BackupStore(settings_of(c).backups_dir / "backups")
@@ -68,6 +69,7 @@ def show_partial_backups(cleanup) -> None:
 
 
 def format_age(age) -> str:
+    """`3d`, `5h`, `2m` or `40s`: an age in its largest whole unit."""
     seconds = int(age.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
@@ -130,6 +132,7 @@ def restore(c, backup=None, bundle=None, yes=False, backend=None):
 
 
 def confirm(question: str) -> None:
+    """Ask on the terminal; Exit without a terminal (pass --yes) or on any answer but yes."""
     if not sys.stdin or not sys.stdin.isatty():
         raise Exit("error: not replacing the live database without confirmation: pass --yes", code=2)
     if input(question).strip().lower() not in ("y", "yes"):

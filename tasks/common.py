@@ -33,12 +33,14 @@ BACKEND_HELP = "Where to run: auto (Compose if its stack runs, else local), loca
 
 
 def settings_of(c):
+    """The tooling's settings from invoke's configuration."""
     from tooling.settings import Settings
 
     return Settings.from_config(PROJECT_DIR, c.config.mole)
 
 
 def runner_of(c):
+    """A process runner honouring invoke's --dry and --echo."""
     from tooling.process import ProcessRunner
 
     return ProcessRunner(dry=bool(c.config.run.dry), echo=bool(c.config.run.echo))

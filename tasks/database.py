@@ -79,6 +79,7 @@ def status(c, backend=None):
 
 
 def show_debris(cleanup) -> None:
+    """One `debris:` line per leftover the clean-up found, removed or kept."""
     for item in cleanup.removed:
         print(f"debris:     {item.describe()}: removed")
     for item in cleanup.kept:
@@ -152,6 +153,7 @@ def verify(c, database=None, json=None, backend=None):
 
 
 def print_checks(report) -> None:
+    """The verification, one line per check and one per problem."""
     for check in report.checks:
         print(f"{'ok  ' if check.ok else 'FAIL'} {check.summary}")
         for problem in check.problems:

@@ -26,6 +26,7 @@ ENCODING_HELP = "The dump's real text encoding (e.g. LATIN1) when it says SQL_AS
 
 
 def bundle_store_of(c):
+    """The bundles folder of the task's settings."""
     from tooling.legacy.bundle_store import BundleStore
 
     return BundleStore(settings_of(c).backups_dir / "bundles")
@@ -115,6 +116,7 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
 
 
 def print_draft(draft) -> None:
+    """Where the draft is, and its REVIEW notes."""
     print(f"Wrote the draft {draft.path} ({len(draft.steps)} steps).")
     if draft.reviews:
         print(f"Review these {len(draft.reviews)} steps before anything else:")
@@ -217,6 +219,7 @@ def how_migrated(manifest) -> str:
 
 
 def short_migration(label) -> str:
+    """`0005_x` for `data_collection.0005_x`; `-` for none."""
     return label.split(".", 1)[-1] if label else "-"
 
 

@@ -25,6 +25,8 @@ class UnreviewedDraft(Exception):
 
 
 class AlignLegacySchema(migrations.RunPython):
+    """Run a custom migration's steps on the one legacy schema it handles (by fingerprint);
+    a no-op on any other database. Raises UnreviewedDraft for a draft nobody reviewed."""
     def __init__(self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str) -> None:
         self.fingerprint = fingerprint
         self.steps = steps
@@ -33,6 +35,7 @@ class AlignLegacySchema(migrations.RunPython):
         super().__init__(self.align, self.unalign, atomic=True)
 
     def deconstruct(self):
+        """Django's serialisation of the operation: its class path and keyword arguments."""
         kwargs = {
             "fingerprint": self.fingerprint,
             "steps": self.steps,
@@ -42,9 +45,11 @@ class AlignLegacySchema(migrations.RunPython):
         return (self.__class__.__qualname__, [], kwargs)
 
     def describe(self):
+        """One line for `migrate --plan`: the fingerprint handled and the number of steps."""
         return f"Align the legacy schema {self.fingerprint} ({len(self.steps)} steps)"
 
     def align(self, apps, schema_editor):
+        """Forward: run every step on the legacy schema and record it in legacy.alignments."""
         with schema_editor.connection.cursor() as cursor:
             if schema_fingerprint(read_schema(cursor)) != self.fingerprint:
                 return
@@ -66,6 +71,7 @@ class AlignLegacySchema(migrations.RunPython):
             )
 
     def unalign(self, apps, schema_editor):
+        """Backward: undo the steps in reverse order, only where `align` recorded running them."""
         with schema_editor.connection.cursor() as cursor:
             cursor.execute("SELECT to_regclass(%s)", [RECORD_TABLE])
             if cursor.fetchone()[0] is None:

@@ -41,6 +41,7 @@ def compare(expected: Schema, actual: Schema) -> list[Difference]:
 
 
 def compare_table(expected: Table, actual: Table) -> Iterable[Difference]:
+    """The differences of one table present on both sides: columns, constraints, indexes."""
     yield from compare_columns(expected, actual)
     yield from compare_by_structure(
         expected.name, expected.constraints, actual.constraints, constraint_subject
@@ -58,6 +59,8 @@ def column_property(column: Column, name: str):
 
 
 def compare_columns(expected: Table, actual: Table) -> Iterable[Difference]:
+    """Columns missing, extra, or differing in a property (type, nullability, default, identity,
+    generated), in the expected table's column order."""
     table = expected.name
     for name, column in expected.columns.items():
         if name not in actual.columns:
@@ -81,10 +84,12 @@ def compare_columns(expected: Table, actual: Table) -> Iterable[Difference]:
 
 
 def constraint_subject(item: Constraint):
+    """The subject a constraint's differences name: its kind."""
     return item.kind
 
 
 def index_subject(item: Index):
+    """The subject an index's differences name."""
     return "index"
 
 
@@ -122,6 +127,7 @@ def compare_names(expected: Schema, actual: Schema) -> list[Difference]:
 def names_differing(
     table: str, wanted: Sequence[Item], found: Sequence[Item], subject: Callable[[Item], object]
 ) -> list[Difference]:
+    """Objects of one table equal in structure but named differently (see `compare_names`)."""
     found_names: dict[Hashable, list[str]] = {}
     for item in found:
         found_names.setdefault(item.structure, []).append(item.name)

@@ -19,6 +19,7 @@ from .model import Index
 
 
 class Change(Enum):
+    """How a schema object differs: missing, extra, altered or named differently."""
     MISSING = "missing"  # in the expected schema only
     EXTRA = "extra"  # in the actual schema only
     ALTERED = "altered"  # in both, with a property that differs
@@ -72,6 +73,7 @@ class DifferenceKind(str, Enum):
 
     @property
     def is_constraint(self) -> bool:
+        """True for the kinds about a constraint (primary key, unique, foreign key, check, exclusion)."""
         return isinstance(self.subject, ConstraintKind)
 
     @property

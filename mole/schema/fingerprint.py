@@ -28,6 +28,7 @@ COLUMN_PROPERTIES = ("type", "nullable", "default", "identity", "generated")
 
 
 def is_app_table(name: str) -> bool:
+    """True for Mole's own tables (`data_collection_*`), the ones the fingerprint covers."""
     return name.startswith(APP_TABLE_PREFIX)
 
 
@@ -37,6 +38,7 @@ def app_tables(schema: Schema) -> Schema:
 
 
 def normalized(schema: Schema) -> dict[str, Any]:
+    """The structure the fingerprint hashes (step 2 of the module docstring), as plain data."""
     result = {}
     for name, table in app_tables(schema).tables.items():
         columns = {

@@ -61,6 +61,7 @@ class ColumnType:
 
     @property
     def geometry(self) -> bool:
+        """True for PostGIS's geometry and geography types."""
         return self.base in ("geometry", "geography")
 
 
@@ -81,6 +82,7 @@ class Column:
 
     @property
     def serial(self) -> bool:
+        """True for a serial column: its default draws on a sequence."""
         return self.default == self.SERIAL_DEFAULT
 
 
@@ -102,6 +104,7 @@ class Constraint:
 
     @property
     def structure(self) -> tuple[ConstraintKind, str]:
+        """What constraints are matched by: kind and definition, never the name."""
         return (self.kind, self.definition)
 
 
@@ -119,6 +122,7 @@ class Index:
 
     @property
     def structure(self) -> str:
+        """What indexes are matched by: the definition, never the name."""
         return self.definition
 
 
@@ -133,9 +137,11 @@ class Table:
 
     @property
     def primary_key(self) -> Constraint | None:
+        """The primary key constraint, or None."""
         return next((c for c in self.constraints if c.kind is ConstraintKind.PRIMARY_KEY), None)
 
     def of_kind(self, kind: ConstraintKind) -> tuple[Constraint, ...]:
+        """The constraints of one kind, in catalog order."""
         return tuple(c for c in self.constraints if c.kind is kind)
 
 
@@ -161,6 +167,7 @@ FORMAT = 2
 
 
 def to_json(schema: Schema) -> JsonObject:
+    """The JSON form of `schema` (with FORMAT), as management commands print it and caches keep it."""
     return {
         "format": FORMAT,
         "schema": schema.name,
@@ -169,6 +176,7 @@ def to_json(schema: Schema) -> JsonObject:
 
 
 def table_to_json(table: Table) -> JsonObject:
+    """One table's JSON form (columns by name, constraints and indexes as lists)."""
     return {
         "columns": {
             column.name: {
@@ -220,10 +228,12 @@ def from_json(data: JsonObject) -> Schema:
 
 
 def tables_from_json(tables: JsonObject) -> dict[str, Table]:
+    """Tables by name from their JSON form."""
     return {name: table_from_json(name, table) for name, table in tables.items()}
 
 
 def table_from_json(name: str, data: JsonObject) -> Table:
+    """One table from its JSON form (as `table_to_json` writes it)."""
     columns = {
         column: Column(
             column,

@@ -28,29 +28,39 @@ MAX_IDENTIFIER = 63  # NAMEDATALEN - 1 (PostgreSQL docs, 4.1.1)
 class Operation:
     """One change. `description` is a sentence for the draft; `review` what a person must check."""
 
-    description: str = ""
     review: str = ""
 
+    @property
+    def description(self) -> str:
+        """One sentence saying what the operation does and why, for the draft's reader."""
+        return ""
+
     def sql(self) -> str:
+        """The SQL that makes the change (one or more statements separated by `; `)."""
         raise NotImplementedError
 
     def reverse(self) -> Operation:
+        """The operation that undoes this one (its `sql` is the migration's reverse step)."""
         raise NotImplementedError
 
     def with_review(self, review: str) -> Operation:
+        """The same operation carrying a review note (what a person must check, with the numbers)."""
         return replace(self, review=review)
 
 
 def alter_table(table: str) -> str:
+    """`ALTER TABLE "table"`."""
     return f"ALTER TABLE {q(table)}"
 
 
 def alter_column(table: str, column: str) -> str:
+    """`ALTER TABLE "table" ALTER COLUMN "column"`."""
     return f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)}"
 
 
 @dataclass(frozen=True)
 class RenameTable(Operation):
+    """Rename a table (a likely rename, proposed instead of a drop and an add)."""
     old: str
     new: str
     review: str = ""
@@ -68,6 +78,7 @@ class RenameTable(Operation):
 
 @dataclass(frozen=True)
 class RenameColumn(Operation):
+    """Rename a column of a table (same type: a likely rename)."""
     table: str
     old: str
     new: str
@@ -86,6 +97,7 @@ class RenameColumn(Operation):
 
 @dataclass(frozen=True)
 class AddConstraint(Operation):
+    """Add a constraint as the catalog defines it."""
     table: str
     constraint: Constraint
     review: str = ""
@@ -105,6 +117,7 @@ class AddConstraint(Operation):
 
 @dataclass(frozen=True)
 class DropConstraint(Operation):
+    """Drop a constraint today's schema does not have."""
     table: str
     constraint: Constraint
     review: str = ""
@@ -123,6 +136,7 @@ class DropConstraint(Operation):
 
 @dataclass(frozen=True)
 class CreateIndex(Operation):
+    """Create an index as the catalog defines it (`UNIQUE` kept)."""
     table: str
     index: Index
     review: str = ""
@@ -142,6 +156,7 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True)
 class DropIndex(Operation):
+    """Drop an index today's schema does not have."""
     table: str
     index: Index
     review: str = ""
@@ -159,6 +174,7 @@ class DropIndex(Operation):
 
 @dataclass(frozen=True)
 class RenameConstraint(Operation):
+    """Give a constraint the name today's Django gives it."""
     table: str
     old: str
     new: str
@@ -177,6 +193,7 @@ class RenameConstraint(Operation):
 
 @dataclass(frozen=True)
 class RenameIndex(Operation):
+    """Give an index the name today's Django gives it."""
     table: str
     old: str
     new: str
@@ -282,6 +299,7 @@ class DropColumn(Operation):
 
 
 def aside_table(table: str, column: str) -> str:
+    """The quoted name of the legacy-schema table that keeps a dropped column's values."""
     return q(f"{table}__{column}"[:MAX_IDENTIFIER])
 
 
@@ -297,6 +315,7 @@ class KeepColumnAside(Operation):
 
     @property
     def kept(self) -> str:
+        """Where the values go: the quoted table name inside the legacy schema."""
         return aside_table(self.table, self.column.name)
 
     @property
@@ -357,6 +376,7 @@ class CreateTable(Operation):
 
 @dataclass(frozen=True)
 class AlterColumnType(Operation):
+    """Convert a column's type with a cast (`USING column::type`)."""
     table: str
     column: str
     new_type: str
@@ -405,6 +425,7 @@ class SerialToIdentity(Operation):
 
 @dataclass(frozen=True)
 class IdentityToSerial(Operation):
+    """An identity column becomes a serial again (the reverse of SerialToIdentity)."""
     table: str
     column: str
     review: str = ""
@@ -475,6 +496,7 @@ class SetNotNull(Operation):
 
 @dataclass(frozen=True)
 class DropNotNull(Operation):
+    """Allow NULL in a column."""
     table: str
     column: str
     review: str = ""

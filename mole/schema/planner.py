@@ -127,9 +127,11 @@ class AlignmentPlanner:
         self.created = {d.table for d in self.of_kind(Kind.TABLE_MISSING)}
 
     def of_kind(self, *kinds: Kind) -> list[Difference]:
+        """The differences (after renames) of the given kinds."""
         return [d for d in self.differences if d.kind in kinds]
 
     def of_change(self, change: Change) -> list[Difference]:
+        """The constraint differences with this change (missing or extra)."""
         return [d for d in self.differences if d.kind.is_constraint and d.kind.change is change]
 
     def legacy_name(self, table: str, column: str | None = None) -> str:
@@ -139,6 +141,7 @@ class AlignmentPlanner:
         return q(self.original_column.get((table, column), column))
 
     def plan(self) -> list[Operation]:
+        """The operations, in the order the module docstring gives and explains."""
         operations: list[Operation] = [RenameTable(r.old, r.new) for r in self.renames if r.kind == "table"]
         operations += [RenameColumn(r.table, r.old, r.new) for r in self.renames if r.kind == "column"]
         # Foreign keys go first: a key they reference cannot be dropped under them.
@@ -175,11 +178,13 @@ class AlignmentPlanner:
         return operations
 
     def move_table(self, table: str) -> Operation:
+        """An extra table: moved into the legacy schema with its rows (never dropped)."""
         rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
         review = f"{table} holds {rows} rows; they are kept in {LEGACY_SCHEMA}.{table}, outside Mole's schema"
         return MoveTableAside(table, rows, review if rows else "")
 
     def move_column(self, table: str, column: Column) -> Operation:
+        """An extra column: dropped when it holds no values, else kept aside by key."""
         values = self.count(
             f"SELECT count({self.legacy_name(table, column.name)}) FROM {self.legacy_name(table)}"
         )
@@ -195,6 +200,7 @@ class AlignmentPlanner:
         )
 
     def add_column(self, table: str, column: Column) -> Operation:
+        """A missing column; NOT NULL without a default over existing rows needs a value (review)."""
         rows = 0
         if not column.nullable and not column.default and not column.identity:
             rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
@@ -206,6 +212,7 @@ class AlignmentPlanner:
         )
 
     def change_type(self, difference: Difference) -> Operation:
+        """A type change, reviewed when values exist that the new type rejects (counted)."""
         table, column, want = difference.table, difference.object, difference.expected
         source = self.legacy_name(table, column)
         invalid = self.count(
@@ -221,11 +228,13 @@ class AlignmentPlanner:
         )
 
     def change_identity(self, difference: Difference) -> Operation:
+        """Serial to identity (Django 4.1+ keys), or back."""
         if difference.expected and not difference.actual:
             return SerialToIdentity(difference.table, difference.object)
         return IdentityToSerial(difference.table, difference.object)
 
     def change_nullability(self, difference: Difference) -> Operation:
+        """Allow NULL, or forbid it (with a reviewed fill when NULLs exist)."""
         table, column = difference.table, difference.object
         if difference.expected:
             return DropNotNull(table, column)
@@ -240,10 +249,12 @@ class AlignmentPlanner:
         )
 
     def write_by_hand(self, difference: Difference) -> Operation:
+        """A generated column that differs: a step that fails until a person writes it."""
         message = f"{difference.table}.{difference.object}: generated column differs; write this step by hand"
         return WriteByHand(message, review=message)
 
     def add_constraint(self, table: str, constraint: Constraint) -> Operation:
+        """A missing constraint, reviewed when legacy rows violate it (counted)."""
         violations = self.violations(table, constraint)
         operation = AddConstraint(table, constraint)
         if not violations:
@@ -283,6 +294,7 @@ class AlignmentPlanner:
         return 0
 
     def rename_object(self, difference: Difference) -> Operation:
+        """A constraint or index named by another Django version: renamed."""
         table, want, have = difference.table, difference.expected, difference.actual
         if difference.kind is Kind.INDEX_NAME:
             return RenameIndex(table, have, want)

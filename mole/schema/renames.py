@@ -20,21 +20,25 @@ from .model import Table
 
 @dataclass(frozen=True)
 class RenameCandidate:
+    """A likely rename of a table or a column, old name to new."""
     kind: str  # "table" or "column"
     table: str  # the table as the actual schema names it
     old: str
     new: str
 
     def describe(self) -> str:
+        """One line for a report."""
         if self.kind == "table":
             return f"table {self.old} looks like {self.new} renamed (same columns)"
         return f"{self.table}: column {self.old} looks like {self.new} renamed (same type)"
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
         return asdict(self)
 
 
 def column_signature(table: Table) -> tuple[tuple[str, str], ...]:
+    """A table's columns and their types, sorted: equal signatures mean the same columns."""
     return tuple(sorted((name, column.type.text) for name, column in table.columns.items()))
 
 
@@ -44,6 +48,7 @@ def find_renames(expected: Schema, actual: Schema, differences: list[Difference]
 
 
 def table_renames(expected: Schema, actual: Schema, differences: list[Difference]) -> list[RenameCandidate]:
+    """A missing table whose columns exactly match one extra table's: that table renamed."""
     missing = [d.table for d in differences if d.kind is DifferenceKind.TABLE_MISSING]
     extra = [d.table for d in differences if d.kind is DifferenceKind.TABLE_EXTRA]
     found = []

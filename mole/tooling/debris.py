@@ -64,9 +64,11 @@ class Leftover:
 
     @classmethod
     def owned_by(cls, kind: str, name: str, owner: Owner | None, note: str = "") -> Leftover:
+        """A leftover of `kind` and `name`, its state read from `owner` (None: unmarked)."""
         return cls(kind, name, owner.state() if owner else None, note)
 
     def describe(self) -> str:
+        """One line for `status` and the clean-up note: what, which, and whose."""
         state = self.state
         if state is None:
             return f"{self.kind} {self.name} (no owner recorded: left alone, remove it yourself)"
@@ -100,6 +102,7 @@ def scratch_database_name(purpose: str, *, kept: bool = False) -> str:
 
 
 def load_role_name() -> str:
+    """A new load role's name, `mole_load_<owner token>_<hex>` (this run owns it)."""
     return f"{LOAD_ROLE_PREFIX}{this_process().token}_{secrets.token_hex(4)}"
 
 
@@ -265,6 +268,7 @@ def clean(settings: Settings, backend: Backend | None = None, *, dry: bool = Fal
 
 
 def remove(item: Leftover, backend: Backend | None) -> None:
+    """Remove one leftover: drop its database or role, or delete its files."""
     if item.kind.endswith("database"):
         backend.admin.drop_database(item.name)
     elif item.kind == "load role":
@@ -297,6 +301,7 @@ def remove_open_lock(path: Path, backend: Backend | None) -> None:
 
 
 def listing(folder: Path) -> list[Path]:
+    """The entries of `folder`, sorted; none when it does not exist."""
     try:
         return sorted(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):

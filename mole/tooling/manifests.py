@@ -57,6 +57,7 @@ SCHEMAS = {"backup": BACKUP_SCHEMA, "bundle": BUNDLE_SCHEMA}
 
 
 def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
     return datetime.now(timezone.utc)
 
 

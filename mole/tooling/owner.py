@@ -24,6 +24,7 @@ MARKER_PATTERN = re.compile(
 
 
 class OwnerState(Enum):
+    """Whose a temporary thing is: a run still working, a killed run's, or another host's."""
     ALIVE = "its run is still working"
     GONE = "left by a run that was killed"
     ELSEWHERE = "made on another host: left alone"
@@ -50,6 +51,7 @@ class Owner:
         return f"{MARKER_PREFIX} of host {self.host} process {self.pid} started {self.started}"
 
     def state(self) -> OwnerState:
+        """Whether the owning process still runs (same pid and start time) on this host."""
         if self.host != this_host():
             return OwnerState.ELSEWHERE
         try:
@@ -61,10 +63,12 @@ class Owner:
 
 
 def this_host() -> str:
+    """This machine's host name."""
     return socket.gethostname() or "localhost"
 
 
 def host_tag(host: str) -> str:
+    """6 hex digits naming a host in temporary names (its name's sha256)."""
     return hashlib.sha256(host.encode()).hexdigest()[:6]
 
 

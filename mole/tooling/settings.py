@@ -14,6 +14,7 @@ BACKENDS = ("auto", "local", "compose", "url")
 
 @dataclass(frozen=True)
 class Settings:
+    """The tooling's settings: invoke's configuration (`mole.*`), paths made absolute."""
     project_dir: Path
     backend: str
     database: str
@@ -26,6 +27,7 @@ class Settings:
 
     @classmethod
     def from_config(cls, project_dir: Path, config: Mapping[str, Any]) -> Settings:
+        """Settings from invoke's `mole` configuration, paths relative to `project_dir`."""
         values = dict(config)
 
         def path(key: str) -> Path:
@@ -45,12 +47,15 @@ class Settings:
 
     @property
     def django_dir(self) -> Path:
+        """The Django project folder (`mole/`), where manage.py runs."""
         return self.project_dir / "mole"
 
     @property
     def migrations_dir(self) -> Path:
+        """data_collection's migrations folder."""
         return self.django_dir / "data_collection" / "migrations"
 
     @property
     def cache_dir(self) -> Path:
+        """Where the reference schema and lineage caches live."""
         return self.data_dir / "cache"

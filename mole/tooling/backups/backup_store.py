@@ -38,6 +38,7 @@ CHUNK_BYTES = 1 << 20
 
 
 def sha256_of(path: Path) -> str:
+    """The file's sha256 as hex, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
@@ -47,15 +48,18 @@ def sha256_of(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Backup:
+    """One complete backup: its name, its dump file and its checked manifest."""
     name: str
     dump: Path
     manifest: Manifest
 
     @property
     def created(self) -> datetime:
+        """When it was made (aware, UTC), from its manifest."""
         return parse_timestamp(self.manifest["created_utc"])
 
     def verify_checksum(self) -> None:
+        """Raises ChecksumMismatch when the dump's sha256 is not the manifest's."""
         actual = sha256_of(self.dump)
         if actual != self.manifest.get("sha256"):
             raise ChecksumMismatch(
@@ -66,11 +70,13 @@ class Backup:
 
 
 class BackupStore:
+    """The backups in one folder (`db_backups/backups/`)."""
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.skipped: list[str] = []  # why `all()` left a backup out (an invalid manifest)
 
     def new_name(self, label: str) -> str:
+        """`<UTC timestamp>_<label>`, free for both files. Raises UnsafeName for a bad label."""
         return self.free_name(f"{utc_now().strftime(NAME_TIMESTAMP_FORMAT)}_{safe_name(label, 'label')}")
 
     def free_name(self, name: str) -> str:
@@ -80,6 +86,7 @@ class BackupStore:
         return name
 
     def get(self, name: str) -> Backup:
+        """The backup `name`. Raises BackupNotFound, UnsafeName or ManifestInvalid."""
         name = safe_name(name.removesuffix(DUMP_SUFFIX), "backup name")
         dump = self.folder / f"{name}{DUMP_SUFFIX}"
         manifest_path = self.folder / f"{name}{MANIFEST_SUFFIX}"

@@ -37,11 +37,13 @@ class LineageStep:
 
     @property
     def schema(self) -> Schema:
+        """Mole's tables at this step, as a Schema."""
         return Schema("public", self.tables)
 
 
 @dataclass(frozen=True)
 class LineageMatch:
+    """Where a schema sits in Mole's history: exactly at some migrations, or nearest to one."""
     fingerprint: str
     exact: str | None  # `data_collection.0005_x`, when the schema is exactly that migration's
     nearest: str | None
@@ -55,6 +57,7 @@ class LineageMatch:
         return recorded if recorded in self.same_schema else self.exact
 
     def describe(self) -> str:
+        """One line for reports: the exact match, or the nearest and the distance."""
         if self.exact:
             return f"matches {self.exact} exactly (fingerprint {self.fingerprint})"
         return (
@@ -63,6 +66,7 @@ class LineageMatch:
         )
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON form (manifests and diff reports)."""
         return asdict(self)
 
 

@@ -40,6 +40,7 @@ class SequenceBehind:
     max_value: int
 
     def describe(self) -> str:
+        """One line: the sequence, its column's max and where the sequence stands."""
         return (f"sequence {self.sequence} would next give {self.next_value}, but {self.table}.{self.column} "
                 f"already holds up to {self.max_value}")
 

@@ -29,17 +29,20 @@ from tooling.settings import Settings
 
 @dataclass
 class CheckResult:
+    """One check of `verify`: its name, what it checks, and the problems found (none: passed)."""
     name: str
     summary: str
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """True when no problem was found."""
         return not self.problems
 
 
 @dataclass
 class VerificationReport:
+    """Every check on one database, and the schema differences found."""
     database: str
     checks: list[CheckResult]
     differences: list[Difference]
@@ -49,9 +52,11 @@ class VerificationReport:
 
     @property
     def ok(self) -> bool:
+        """True when every check passed."""
         return all(check.ok for check in self.checks)
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON form (`verify --json`, bundle manifests)."""
         return {
             "database": self.database,
             "ok": self.ok,
@@ -63,10 +68,12 @@ class VerificationReport:
         }
 
     def write_json(self, path: Path) -> None:
+        """Write `as_dict` to `path`, indented."""
         path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
 
 
 def check_models_match_migrations(backend: Backend, database: str) -> CheckResult:
+    """`makemigrations --check --dry-run` on `database`: models agree with the migration files."""
     result = backend.manage(
         ["makemigrations", "--check", "--dry-run", "--no-input"],
         database=database, capture=True, check=False,
@@ -93,6 +100,7 @@ def check_migrations_applied(state: dict[str, Any], later: tuple[str, ...] = ())
 def check_schema_matches_reference(
     backend: Backend, settings: Settings, live: Schema, at: HistoryPoint | None = None
 ) -> tuple[CheckResult, list[Difference]]:
+    """The live schema against the reference (or the reference at `at`), by structure."""
     reference = reference_snapshot(backend, settings)
     summary = "live schema equals the reference schema"
     if at is not None:
@@ -105,6 +113,7 @@ def check_schema_matches_reference(
 
 
 def check_sequences_past_max(backend: Backend, database: str) -> CheckResult:
+    """Every sequence and identity of `database` hands out values past its column's max."""
     check = CheckResult(
         "sequences_past_max", "every sequence and identity hands out values past its column's max"
     )

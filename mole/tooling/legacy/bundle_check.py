@@ -25,6 +25,7 @@ class BundleCheck:
 
     @property
     def ok(self) -> bool:
+        """True when the restored dump verified."""
         return self.report.ok
 
 

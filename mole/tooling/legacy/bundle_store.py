@@ -47,12 +47,14 @@ def file_checksums(folder: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Bundle:
+    """One legacy bundle: its folder and its checked manifest."""
     name: str
     folder: Path
     manifest: dict[str, Any]
 
     @property
     def migrated_dump(self) -> Path:
+        """The path of the migrated database's custom-format dump."""
         return self.folder / MIGRATED_DUMP
 
     def verify_checksums(self) -> None:
@@ -81,10 +83,12 @@ class Bundle:
 
     @property
     def manifest_sha256(self) -> str:
+        """The manifest's own sha256, for the user to keep elsewhere."""
         return sha256_of(self.folder / MANIFEST)
 
 
 class BundleStore:
+    """The bundles in one folder (`db_backups/bundles/`); each appears whole or not at all."""
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.skipped: list[str] = []  # why `all()` left a bundle out (an invalid manifest)
@@ -106,9 +110,11 @@ class BundleStore:
                          "make room first")
 
     def path_of(self, name: str) -> Path:
+        """The folder of bundle `name`. Raises UnsafeName."""
         return self.folder / safe_name(name, "bundle name")
 
     def get(self, name: str) -> Bundle:
+        """The bundle `name`. Raises BundleNotFound, UnsafeName or ManifestInvalid."""
         folder = self.path_of(name)
         manifest_path = folder / MANIFEST
         if not manifest_path.is_file():

@@ -21,6 +21,8 @@ JSON_TYPES = frozenset({"json", "jsonb"})
 
 @dataclass
 class DataCheck:
+    """What a migration did to the data: rows kept, losses, conversions, moves, added rows and
+    filled NULLs, and where each original table and column is now (for the row proof)."""
     kept_rows: int = 0
     losses: list[str] = field(default_factory=list)
     converted: list[str] = field(default_factory=list)
@@ -35,6 +37,7 @@ class DataCheck:
     places: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON form (bundle manifests), without the working fields."""
         return {
             "kept_rows": self.kept_rows,
             "losses": self.losses,
@@ -62,6 +65,8 @@ def find_table(name: str, before_table: dict, before: dict, after: dict) -> str 
 
 
 def find_column(checksum: str, after: dict, preferred: str | None) -> str | None:
+    """Where a column with `checksum` went: `table.column` after the migration, `preferred` table
+    first; None when no column has those values."""
     places = [preferred] if preferred else []
     places += [name for name in after if name != preferred]
     for place in places:
@@ -148,6 +153,7 @@ def check_column(
 
 
 def fill_reported(result: DataCheck, name: str, column: str, filled: int, original: int) -> None:
+    """Record that a migration gave values to NULLs of a column (0006 fills pose sources)."""
     result.filled.append(f"{name}.{column}: {filled} NULLs given values by a migration; "
                          f"its {original} original values compared by key")
 

@@ -23,6 +23,7 @@ ROWS_KEY = "'#rows'"
 
 
 def row_key(table: Table) -> str:
+    """SQL text of a row's primary key (`''` without one), part of each value's checksum."""
     primary = table.primary_key
     if not primary:
         return "''"
@@ -30,6 +31,8 @@ def row_key(table: Table) -> str:
 
 
 def table_query(schema: str, name: str, table: Table) -> str:
+    """The inventory query of one table: row count, and per column its non-NULL count and
+    the sum of hashes of (key, value)."""
     key = row_key(table)
     parts = [ROWS_KEY, "count(*)"]
     for column in table.columns:

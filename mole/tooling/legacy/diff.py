@@ -18,6 +18,7 @@ from tooling.compliance.lineage import LineageMatch
 
 @dataclass(frozen=True)
 class SchemaDiff:
+    """A dump's schema against today's (or another dump's): differences, names, renames, lineage."""
     against: str  # what the dump was compared with
     differences: list[Difference]
     name_differences: list[Difference]
@@ -26,9 +27,11 @@ class SchemaDiff:
 
     @property
     def identical(self) -> bool:
+        """True when nothing differs, not even a name."""
         return not self.differences and not self.name_differences
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON form (`invoke diff --json`)."""
         return {
             "against": self.against,
             "identical": self.identical,
@@ -39,9 +42,11 @@ class SchemaDiff:
         }
 
     def write_json(self, path: Path) -> None:
+        """Write `as_dict` to `path`, indented."""
         path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
 
     def lines(self) -> list[str]:
+        """The report, one line per fact."""
         text = [f"Lineage: {self.lineage.describe()}."]
         if self.lineage.nearest_differences and not self.against.endswith(f"({self.lineage.nearest})"):
             text.append(f"Its data_collection tables differ from {self.lineage.nearest} (the nearest) in:")

@@ -25,11 +25,13 @@ MIGRATION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}$")
 
 @dataclass(frozen=True)
 class Draft:
+    """A custom migration drafted for review: its file and its steps."""
     path: Path
     steps: list[Step]
 
     @property
     def reviews(self) -> list[str]:
+        """The REVIEW notes, one per step that needs a person's decision."""
         return [step.review for step in self.steps if step.review]
 
 
@@ -51,6 +53,9 @@ def write_draft(
     parent: str,
     name: str,
 ) -> Draft:
+    """Plan the operations from the loaded dump to today's schema (counting on its data)
+    and write them as a migration after `parent`. Raises ToolingError when nothing differs or
+    the file cannot be written, UnsafeName for a bad `name`."""
     def count(query: str) -> int:
         return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
 

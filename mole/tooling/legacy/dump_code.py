@@ -124,4 +124,5 @@ def refuse_dump_code(
 
 
 def literals(values) -> str:
+    """`'a', 'b'`: the values as a list of SQL string constants."""
     return ", ".join(sql_literal(value) for value in values)

@@ -85,6 +85,7 @@ class LoadReport:
     dumped_by: str | None = None  # pg_dump's version from the script's header
 
     def as_dict(self) -> dict[str, object]:
+        """The JSON form (bundle manifests): pg_dump version, encoding, extensions, left-out statements."""
         return {
             "dumped_by_pg_dump": self.dumped_by,
             "source_encoding": self.source_encoding,
@@ -247,6 +248,8 @@ def create_extensions(
 def run_script(
     backend: Backend, database: str, role: LoadRole, chunks: Iterator[bytes], source: str
 ) -> None:
+    """Feed the filtered script to psql as the load role. Raises UnsafeDump when the
+    filter lost track of the script's quoting, CommandFailed when psql fails."""
     try:
         backend.tools.run_script(database, chunks, role)
     except CommandFailed as error:

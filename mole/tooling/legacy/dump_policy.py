@@ -89,6 +89,7 @@ class Decision:
     node: ast.Node | None = None
 
     def output(self, piece: Piece) -> bytes:
+        """The bytes that go to psql for `piece`: all of it, a replacement, or only its prefix."""
         if self.action == KEEP:
             return piece.text
         if self.action == REPLACE:
@@ -129,6 +130,7 @@ class DumpPolicy:
         self.client_encoding = self.source_encoding or "UTF8"
 
     def refuse(self, piece: Piece, what: str) -> UnsafeDump:
+        """An UnsafeDump naming the source and the piece's line."""
         return UnsafeDump(f"{self.source} line {piece.line}: {what}", line=piece.line)
 
     def decide(self, piece: Piece) -> Decision:
@@ -142,6 +144,7 @@ class DumpPolicy:
         return decision
 
     def meta_command(self, piece: Piece) -> Decision:
+        """A psql backslash command: only the few pg_dump writes are allowed."""
         words = piece.body[1:].split()
         name = words[0].decode("latin-1")  # as the parser read the CREATE DATABASE if words else ""
         if name in RESTRICT_COMMANDS:
@@ -158,6 +161,7 @@ class DumpPolicy:
                                  "none but \\restrict and, after its CREATE DATABASE, \\connect to it")
 
     def statement(self, piece: Piece) -> Decision:
+        """An SQL statement: kept, skipped (ownership, settings the loader owns) or refused."""
         if piece.body[:6].upper() == b"INSERT" and not followed_setting_changed(piece.body):
             # Rows, the bulk of a --inserts dump: nothing to decide, and the load role bounds them.
             self.in_preamble = False
@@ -219,6 +223,7 @@ class DumpPolicy:
         return Decision(KEEP)
 
     def setting(self, piece: Piece, node: ast.VariableSetStmt) -> Decision:
+        """A SET: ownership skipped, the settings the loader follows tracked, the rest kept."""
         name, value = node.name, setting_value(node)
         if name in ("session_authorization", "role"):
             return Decision(SKIP, "ownership (OWNER TO, SET SESSION AUTHORIZATION, SET ROLE)")
@@ -244,6 +249,7 @@ class DumpPolicy:
         return Decision(KEEP, node=node)
 
     def source_database(self, piece: Piece, node: ast.Node) -> Decision:
+        """CREATE or DROP DATABASE of a `--create` dump: skipped, noting its name."""
         if isinstance(node, ast.CreatedbStmt):
             if self.database is not None:
                 raise self.refuse(piece, "a second CREATE DATABASE: this holds several databases "
@@ -254,6 +260,7 @@ class DumpPolicy:
         return Decision(SKIP, "the source server's database")
 
     def copy(self, piece: Piece, node: ast.CopyStmt) -> Decision:
+        """COPY FROM STDIN is kept; COPY to or from a file or program is refused."""
         if not node.is_from or node.filename is not None or node.is_program:
             raise self.refuse(piece, "COPY to or from a file or program of the server (or to the client): "
                                      "a dump's COPY reads only the lines that follow it")
@@ -312,6 +319,7 @@ def writes_catalog(node: ast.Node) -> bool:
 
 
 def setting_value(node: ast.VariableSetStmt) -> str | None:
+    """The value a SET statement sets, as text (`on`/`off` for booleans); None for none."""
     if not node.args:
         return None
     value = getattr(node.args[0], "val", None)
@@ -322,6 +330,7 @@ def setting_value(node: ast.VariableSetStmt) -> str | None:
 
 
 def is_owner_change(node: ast.Node) -> bool:
+    """True for ALTER ... OWNER TO (nothing else in the statement)."""
     if isinstance(node, ast.AlterOwnerStmt):
         return True
     return isinstance(node, ast.AlterTableStmt) and bool(node.cmds) and all(
@@ -336,6 +345,7 @@ def followed_setting_changed(body: bytes) -> bool:
 
 
 def extension_request(node: ast.CreateExtensionStmt) -> ExtensionRequest:
+    """The extension a CREATE EXTENSION asks for, with its schema if it names one."""
     schema = None
     for option in node.options or ():
         if option.defname == "schema":

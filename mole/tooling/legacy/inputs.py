@@ -37,6 +37,8 @@ DUMPED_BY = re.compile(rb"^-- Dumped by pg_dump version (\S+)", re.MULTILINE)
 
 @dataclass(frozen=True)
 class LegacyInput:
+    """An input file: its path, its kind (detected from its first bytes), size in bytes, and
+    the pg_dump version its header names."""
     path: Path
     kind: str
     size: int
@@ -44,15 +46,18 @@ class LegacyInput:
 
 
 def dumped_by(head: bytes) -> str | None:
+    """The pg_dump version a plain-SQL header names (`-- Dumped by pg_dump version 15.4`), or None."""
     match = DUMPED_BY.search(head)
     return match.group(1).decode(errors="replace") if match else None
 
 
 def is_tar(head: bytes) -> bool:
+    """True for a tar archive (the `ustar` magic at offset 257)."""
     return len(head) >= 262 and head[257:262] == b"ustar"
 
 
 def looks_like_sql(head: bytes) -> bool:
+    """True when the first bytes read as text a pg_dump script could start with."""
     return PG_DUMP_HEADER in head and b"\x00" not in head
 
 
@@ -104,11 +109,13 @@ def detect(path: Path) -> LegacyInput:
 
 @dataclass(frozen=True)
 class ExtractedArchive:
+    """A Mole archive unpacked: its SQL dump and its media folder (if it has one)."""
     sql: LegacyInput
     media: Path | None
 
 
 def check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    """Raises UnsafeArchive for a member with an absolute path, `..`, or that is no plain file or folder."""
     name = PurePosixPath(member.name)
     if name.is_absolute() or ".." in name.parts:
         raise UnsafeArchive(f"{archive}: member {member.name!r} would be written outside the folder")

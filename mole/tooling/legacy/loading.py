@@ -31,6 +31,7 @@ from tooling.settings import Settings
 
 @dataclass(frozen=True)
 class LoadedLegacy:
+    """A legacy input loaded into a scratch database, with the snapshot of its schema."""
     source: LegacyInput  # the file as given
     loaded: LegacyInput  # what was loaded: the file, or the SQL inside an archive
     database: str
@@ -49,6 +50,9 @@ def loaded_legacy(
     progress: Progress | None = None,
     source_encoding: str | None = None,
 ) -> Iterator[LoadedLegacy]:
+    """Load `path` into a scratch database for the block (dropped after it unless `keep`).
+    Raises NotADump, UnsafeDump, DumpTooNew, MissingExtension or NotAMoleDatabase before
+    anything reaches beyond the scratch database."""
     source = detect(path)
     work = work_folder(settings.data_dir)
     try:

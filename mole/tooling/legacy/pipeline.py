@@ -66,6 +66,7 @@ from tooling.settings import Settings
 
 @dataclass(frozen=True)
 class LegacyOptions:
+    """The user's choices for `invoke legacy`."""
     migration: str | None = None
     bundle: str | None = None
     allow_data_loss: bool = False
@@ -75,6 +76,7 @@ class LegacyOptions:
 
 @dataclass
 class LegacyOutcome:
+    """How a legacy run ended, and what it made and found on the way."""
     status: str  # "bundled", "draft" or "failed"
     lineage: LineageMatch
     scratch: str
@@ -95,6 +97,7 @@ def input_stem(path: Path) -> str:
 
 
 def default_bundle_name(path: Path) -> str:
+    """`<input stem>_<YYYYMMDD>`."""
     return f"{input_stem(path)}_{date.today():%Y%m%d}"
 
 
@@ -210,6 +213,7 @@ def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data:
 
 
 def data_result(data: DataCheck, allow_data_loss: bool) -> CheckResult:
+    """The no-data-lost check from the data check; losses --allow-data-loss allows are named, not failed."""
     check = CheckResult("no_data_lost", "every row and every value of the original is still there")
     if data.losses and allow_data_loss:
         check.summary = "data was dropped, as allowed by --allow-data-loss: " + "; ".join(data.losses)
@@ -227,6 +231,7 @@ def write_bundle(
     outcome: LegacyOutcome,
     row_counts: dict[str, dict[str, int]],
 ) -> Bundle:
+    """Write the bundle: original, custom migration, media, migrated dump, manifest and REPORT.md."""
     source: LegacyInput = loaded.source
     manifest = {
         "name": name,
@@ -271,5 +276,6 @@ def write_bundle(
 
 
 def row_counts(inventory: dict[str, Any]) -> dict[str, int]:
+    """Rows per `schema.table` from an inventory."""
     return {table: data["rows"] for table, data in sorted(inventory.items())}
 

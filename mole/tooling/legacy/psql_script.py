@@ -74,6 +74,7 @@ class Piece:
 
     @property
     def body(self) -> bytes:
+        """The piece's statement or meta-command, without what surrounds it."""
         return self.text[self.start:self.end]
 
     def body_for_parser(self) -> bytes:

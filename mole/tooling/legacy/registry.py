@@ -30,6 +30,7 @@ class CustomMigration:
 
     @property
     def label(self) -> str:
+        """`data_collection.<name>`, as `migrate` and reports name it."""
         return f"{APP}.{self.name}"
 
 

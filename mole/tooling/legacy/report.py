@@ -20,6 +20,7 @@ def load_lines(load: dict[str, Any]) -> list[str]:
 
 
 def render_report(manifest: dict[str, Any], outcome) -> str:
+    """REPORT.md of a bundle, from its manifest and the run's outcome."""
     lineage = outcome.lineage
     verification = manifest["verification"]
     data = manifest["data"]

@@ -46,6 +46,7 @@ class RowDifference:
     first_keys: tuple[str, ...]
 
     def describe(self) -> str:
+        """One line: how many original rows or values differ, with the first keys."""
         keys = ", ".join(self.first_keys)
         if self.column is None:
             return f"{self.table}: {self.count} original rows missing (first keys: {keys})"
@@ -58,6 +59,7 @@ def key_columns(columns: tuple[str, ...]) -> str:
 
 
 def key_join(size: int) -> str:
+    """SQL matching recorded keys (k0, k1, ...) of `before` and `now`."""
     return " AND ".join(f"now.k{index} = before.k{index}" for index in range(size))
 
 
@@ -67,6 +69,7 @@ def key_text(size: int) -> str:
 
 
 def digest(column: str) -> str:
+    """SQL of one value's 64-bit hash (`hashtextextended` of its text form)."""
     return f"hashtextextended({quote_identifier(column)}::text, 0)"
 
 

@@ -92,6 +92,7 @@ def check_statement(piece: Piece, source: str) -> None:
 
 
 def raise_unstorable(source: str, line_number: int, table: str, column: str, key: bytes) -> None:
+    """Raises UnstorableText naming the source line, table, column and row key."""
     shown_key = key.decode("latin-1")[:40]
     raise UnstorableText(
         f"{source} line {line_number}: table {table}, column {column}, row {shown_key}: text that is not "
@@ -101,6 +102,7 @@ def raise_unstorable(source: str, line_number: int, table: str, column: str, key
 
 
 def valid_utf8(value: bytes) -> bool:
+    """True when `value` decodes as UTF-8."""
     try:
         value.decode("utf-8")
     except UnicodeDecodeError:
@@ -118,5 +120,6 @@ def constant_bytes(node: ast.Node) -> bytes | None:
 
 
 def table_name(relation: ast.RangeVar) -> str:
+    """`schema.table` (or `table`) of a COPY target, as text."""
     name = relation.relname.encode("latin-1").decode("utf-8", errors="replace")
     return f"{relation.schemaname}.{name}" if relation.schemaname else name

@@ -37,6 +37,7 @@ LOGIN_COMMAND = "throwaway_login"
 
 @dataclass(frozen=True)
 class ThrowawayLogin:
+    """The admin login of one `open` session (the password is never logged)."""
     username: str
     password: str = field(repr=False)
 
@@ -85,6 +86,7 @@ def serve(
     login: ThrowawayLogin | None,
     announce: Callable[[str], None],
 ) -> None:
+    """Run the web server on the copy until Ctrl-C or SIGTERM. Raises ToolingError if it stops on its own."""
     server = backend.start_web_server(database, port, {"MOLE_OPENED": source.banner}, source.media)
     if server is None:
         return
@@ -104,6 +106,7 @@ def serve(
 
 
 def create_login(backend: Backend, database: str) -> ThrowawayLogin | None:
+    """Create the session's throw-away admin login (None in a dry run)."""
     created = backend.manage([LOGIN_COMMAND, "create"], database=database, capture=True)
     if backend.runner.dry:
         return None
@@ -112,6 +115,7 @@ def create_login(backend: Backend, database: str) -> ThrowawayLogin | None:
 
 
 def refuse_busy_port(port: int) -> None:
+    """Raises PortInUse when something listens on 127.0.0.1:`port`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As the web server itself binds: connections of a session just stopped (TIME_WAIT) do not count.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -133,6 +137,7 @@ def only_session_for(settings: Settings, database: str) -> Iterator[None]:
 
 
 def wait_until_answering(server: subprocess.Popen, url: str) -> None:
+    """Poll `url` until it answers. Raises ToolingError when the server exits or times out."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -148,6 +153,7 @@ def wait_until_answering(server: subprocess.Popen, url: str) -> None:
 
 
 def stop(server: subprocess.Popen) -> None:
+    """Terminate the web server, killing it after a grace period."""
     if server.poll() is None:
         server.terminate()
         try:

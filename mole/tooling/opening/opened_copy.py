@@ -40,6 +40,7 @@ class OpenedSource:
 
 
 def bundle_source(bundle: Bundle) -> OpenedSource:
+    """What `open --bundle` serves: the migrated dump (checksums verified first). Raises ChecksumMismatch."""
     bundle.verify_checksums()
     media = bundle.folder / BUNDLE_MEDIA
     original = bundle.manifest.get("source", {}).get("file", "")
@@ -55,6 +56,7 @@ def bundle_source(bundle: Bundle) -> OpenedSource:
 
 
 def backup_source(backup: Backup) -> OpenedSource:
+    """What `open --backup` serves: the backup's dump (checksum verified first). Raises ChecksumMismatch."""
     backup.verify_checksum()
     head = backup.manifest.get("migration_head") or "no migrations"
     return OpenedSource(
@@ -75,6 +77,7 @@ def copy_database_name(kind: str, name: str) -> str:
 
 
 def copy_marker(source: OpenedSource, settings: Settings) -> str:
+    """The COMMENT that says which dump (by sha256) and migrations a kept copy was made from."""
     return (
         f"invoke open copy of {source.kind} {source.name}: "
         f"sha256 {source.sha256}, migrations {migrations_key(settings)}"
@@ -101,6 +104,7 @@ def kept_copies(backend: Backend) -> list[tuple[str, str]]:
 
 
 def copy_description(comment: str) -> str:
+    """How `status` describes a kept copy, from its COMMENT."""
     if not comment:
         return "an unfinished restore: the next `invoke open` restores it"
     return comment.removeprefix("invoke open copy of ").partition(":")[0] + "; `invoke open` reuses it"

@@ -36,6 +36,7 @@ class DatabaseAdmin:
         self.runner = runner
 
     def database_exists(self, name: str) -> bool:
+        """True when database `name` exists on the server."""
         return self.tools.value(f"SELECT 1 FROM pg_database WHERE datname = {name_literal(name)}") == "1"
 
     def create_database(self, name: str, *, temporary: bool = False, purpose: str = "") -> None:

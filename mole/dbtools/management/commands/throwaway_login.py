@@ -19,6 +19,7 @@ VIEWABLE_APPS = ("data_collection",)
 
 
 class Command(BaseCommand):
+    """`manage.py throwaway_login create|remove`: a superuser for one `open` session, or none."""
     help = "Create a view-only admin login for an opened copy (printed as JSON), or remove such logins."
 
     def add_arguments(self, parser):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
 
 
 def create_throwaway_login() -> tuple[str, str]:
+    """A new superuser with a random name and password; returns both (printed as JSON)."""
     for app_config in apps.get_app_configs():
         # A migrated legacy dump may lack permission rows for newer models.
         create_permissions(app_config, verbosity=0)
@@ -47,6 +49,7 @@ def create_throwaway_login() -> tuple[str, str]:
 
 
 def remove_throwaway_logins() -> None:
+    """Delete every login `create_throwaway_login` made; returns how many."""
     users = User.objects.filter(username__startswith=USERNAME_PREFIX)
     user_ids = {str(pk) for pk in users.values_list("pk", flat=True)}
     if not user_ids:

@@ -18,6 +18,8 @@ __all__ = ["Backend", "ComposeBackend", "LocalBackend", "UrlBackend", "select_ba
 
 
 def select_backend(settings: Settings, runner: ProcessRunner, name: str | None = None) -> Backend:
+    """The backend `name` (default: the settings'), `auto` choosing Compose when its stack runs.
+    Raises ToolingError for an unknown name, BackendUnavailable for a url that cannot be used."""
     chosen = name or settings.backend
     if chosen not in BACKENDS:
         raise ToolingError(f"unknown backend {chosen!r}: choose one of {', '.join(BACKENDS)}")
@@ -31,6 +33,7 @@ def select_backend(settings: Settings, runner: ProcessRunner, name: str | None =
 
 
 def compose_stack_running(settings: Settings, runner: ProcessRunner) -> bool:
+    """True when Docker is installed and the Compose stack's services run."""
     if not (shutil.which("docker") or shutil.which("docker-compose")):
         return False
     try:

@@ -158,6 +158,7 @@ class Backend(ABC):
         """True when the server answers without anything being started."""
 
     def describe(self) -> str:
+        """One line naming the backend and where its server is (for `status`)."""
         return self.name
 
     def ensure_ready(self) -> list[str]:

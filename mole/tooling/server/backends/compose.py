@@ -37,6 +37,7 @@ def compose_program(runner: ProcessRunner) -> list[str]:
 
 
 class ComposeBackend(Backend):
+    """Django and PostgreSQL in the Compose stack's containers, reached by `docker compose exec -T`."""
     name = "compose"
 
     def __init__(
@@ -54,6 +55,7 @@ class ComposeBackend(Backend):
 
     @property
     def program(self) -> list[str]:
+        """`docker compose` or `docker-compose`, probed once."""
         if self._program is None:
             self._program = compose_program(self.runner)
         return self._program
@@ -63,6 +65,7 @@ class ComposeBackend(Backend):
         return [*self.program, "-f", str(self.compose_file), *args]
 
     def manage_command(self, args: list[str], database: str) -> Command:
+        """`docker compose exec -T -e PGDATABASE=db django python manage.py ARGS`."""
         return Command(self.compose(
             "exec", "-T", "-e", f"PGDATABASE={database}",
             DJANGO_SERVICE, "python", "manage.py", *args,
@@ -70,6 +73,7 @@ class ComposeBackend(Backend):
 
     def client_command(self, tool: str, args: list[str], role: LoadRole | None = None) -> Command:
         # Inside the postgres container the Unix socket trusts local users: no password travels.
+        """`docker compose exec -T -e PGUSER=user postgres TOOL ARGS` (the socket trusts local users)."""
         user = role.name if role is not None else self.database_user
         return Command(self.compose("exec", "-T", "-e", f"PGUSER={user}", POSTGRES_SERVICE, tool, *args))
 
@@ -99,6 +103,7 @@ class ComposeBackend(Backend):
         return CONTAINER_PROJECT.joinpath(*relative.parts)
 
     def running_services(self) -> set[str]:
+        """The names of the stack's running services."""
         result = self.runner.run(
             self.compose("ps", "--services", "--filter", "status=running"),
             capture=True, check=False, probe=True,
@@ -108,9 +113,12 @@ class ComposeBackend(Backend):
         return set(result.stdout.split())
 
     def is_available(self) -> bool:
+        """True when both the django and postgres services run."""
         return {DJANGO_SERVICE, POSTGRES_SERVICE} <= self.running_services()
 
     def up(self) -> None:
+        """`docker compose up -d --build`, then wait for pg_isready (at most 90 s).
+        Raises BackendUnavailable when it does not become ready."""
         self.runner.run(self.compose("up", "-d", "--build"))
         if self.runner.dry:
             return
@@ -130,6 +138,7 @@ class ComposeBackend(Backend):
             time.sleep(1)
 
     def down(self) -> None:
+        """`docker compose down` (volumes kept)."""
         self.runner.run(self.compose("down"))
 
     def ensure_ready(self) -> list[str]:
@@ -145,4 +154,5 @@ class ComposeBackend(Backend):
         return self.prepare_live_database()
 
     def describe(self) -> str:
+        """`compose (docker compose -f FILE)`."""
         return f"compose ({' '.join(self.program)} -f {self.compose_file})"

@@ -38,10 +38,12 @@ class HostBackend(Backend):
         """libpq variables (PGHOST, PGUSER, ...) that reach this backend's server."""
 
     def manage_command(self, args: list[str], database: str) -> Command:
+        """`python manage.py ARGS` in the Django folder, with libpq variables and PGDATABASE."""
         env = {**self.client_environment(), "PGDATABASE": database}
         return Command([sys.executable, "manage.py", *args], env, self.django_dir)
 
     def client_command(self, tool: str, args: list[str], role: LoadRole | None = None) -> Command:
+        """The wheel's TOOL with libpq variables; as `role` (and its password) when given."""
         env = self.client_environment()
         if role is not None:
             env = {**env, "PGUSER": role.name}
@@ -53,11 +55,13 @@ class HostBackend(Backend):
     def web_server_command(
         self, database: str, port: int, env: dict[str, str], media: Path | None
     ) -> Command:
+        """`manage.py runserver --noreload 127.0.0.1:PORT`, with `env` and the media folder."""
         served = {**env, **({"MOLE_MEDIA_ROOT": str(media)} if media else {})}
         command = self.manage_command(["runserver", "--noreload", f"127.0.0.1:{port}"], database)
         return Command(command.argv, {**command.env, **served}, command.cwd)
 
     def is_available(self) -> bool:
+        """True when the server takes our login."""
         result = self.tools.answers()
         return result.returncode == 0 and result.stdout.strip() == "1"
 
@@ -77,15 +81,19 @@ class LocalBackend(HostBackend):
         return self.server.client_environment()
 
     def up(self) -> None:
+        """Start the embedded server (initialising its data folder the first time)."""
         self.server.start()
 
     def down(self) -> None:
+        """Stop the embedded server."""
         self.server.stop()
 
     def is_available(self) -> bool:
+        """True when the embedded server runs."""
         return self.server.is_running()
 
     def describe(self) -> str:
+        """`local (embedded PostgreSQL, data in FOLDER)`."""
         return f"local (embedded PostgreSQL, data in {self.server.pgdata})"
 
 
@@ -144,8 +152,10 @@ class UrlBackend(HostBackend):
         """The server is not ours to stop."""
 
     def describe_address(self) -> str:
+        """`host:port` of the server (never the user or password)."""
         host = self.parameters.get("host") or self.parameters.get("hostaddr")
         return f"{host}:{self.parameters['port']}"
 
     def describe(self) -> str:
+        """`url (host:port)`, never the user or password."""
         return f"url ({self.describe_address()})"
