@@ -20,6 +20,7 @@ from .model import Index
 
 class Change(Enum):
     """How a schema object differs: missing, extra, altered or named differently."""
+
     MISSING = "missing"  # in the expected schema only
     EXTRA = "extra"  # in the actual schema only
     ALTERED = "altered"  # in both, with a property that differs

@@ -61,6 +61,7 @@ def alter_column(table: str, column: str) -> str:
 @dataclass(frozen=True)
 class RenameTable(Operation):
     """Rename a table (a likely rename, proposed instead of a drop and an add)."""
+
     old: str
     new: str
     review: str = ""
@@ -79,6 +80,7 @@ class RenameTable(Operation):
 @dataclass(frozen=True)
 class RenameColumn(Operation):
     """Rename a column of a table (same type: a likely rename)."""
+
     table: str
     old: str
     new: str
@@ -98,6 +100,7 @@ class RenameColumn(Operation):
 @dataclass(frozen=True)
 class AddConstraint(Operation):
     """Add a constraint as the catalog defines it."""
+
     table: str
     constraint: Constraint
     review: str = ""
@@ -118,6 +121,7 @@ class AddConstraint(Operation):
 @dataclass(frozen=True)
 class DropConstraint(Operation):
     """Drop a constraint today's schema does not have."""
+
     table: str
     constraint: Constraint
     review: str = ""
@@ -137,6 +141,7 @@ class DropConstraint(Operation):
 @dataclass(frozen=True)
 class CreateIndex(Operation):
     """Create an index as the catalog defines it (`UNIQUE` kept)."""
+
     table: str
     index: Index
     review: str = ""
@@ -157,6 +162,7 @@ class CreateIndex(Operation):
 @dataclass(frozen=True)
 class DropIndex(Operation):
     """Drop an index today's schema does not have."""
+
     table: str
     index: Index
     review: str = ""
@@ -175,6 +181,7 @@ class DropIndex(Operation):
 @dataclass(frozen=True)
 class RenameConstraint(Operation):
     """Give a constraint the name today's Django gives it."""
+
     table: str
     old: str
     new: str
@@ -194,6 +201,7 @@ class RenameConstraint(Operation):
 @dataclass(frozen=True)
 class RenameIndex(Operation):
     """Give an index the name today's Django gives it."""
+
     table: str
     old: str
     new: str
@@ -377,6 +385,7 @@ class CreateTable(Operation):
 @dataclass(frozen=True)
 class AlterColumnType(Operation):
     """Convert a column's type with a cast (`USING column::type`)."""
+
     table: str
     column: str
     new_type: str
@@ -426,6 +435,7 @@ class SerialToIdentity(Operation):
 @dataclass(frozen=True)
 class IdentityToSerial(Operation):
     """An identity column becomes a serial again (the reverse of SerialToIdentity)."""
+
     table: str
     column: str
     review: str = ""
@@ -497,6 +507,7 @@ class SetNotNull(Operation):
 @dataclass(frozen=True)
 class DropNotNull(Operation):
     """Allow NULL in a column."""
+
     table: str
     column: str
     review: str = ""

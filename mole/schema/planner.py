@@ -220,12 +220,9 @@ class AlignmentPlanner:
             f"AND NOT pg_input_is_valid({source}::text, {literal(want)})"
         )
         operation = AlterColumnType(table, column, want, difference.actual)
-        if not invalid:
-            return operation
-        return operation.with_review(
-            f"{invalid} values of {table}.{column} cannot be converted to {want}: "
-            "fix them or write a USING expression"
-        )
+        note = (f"{invalid} values of {table}.{column} cannot be converted to {want}: "
+                "fix them or write a USING expression")
+        return operation.with_review(note) if invalid else operation
 
     def change_identity(self, difference: Difference) -> Operation:
         """Serial to identity (Django 4.1+ keys), or back."""
@@ -257,11 +254,8 @@ class AlignmentPlanner:
         """A missing constraint, reviewed when legacy rows violate it (counted)."""
         violations = self.violations(table, constraint)
         operation = AddConstraint(table, constraint)
-        if not violations:
-            return operation
-        return operation.with_review(
-            f"{violations} rows of {table} violate {constraint.definition}: fix them before this step"
-        )
+        note = f"{violations} rows of {table} violate {constraint.definition}: fix them before this step"
+        return operation.with_review(note) if violations else operation
 
     def violations(self, table: str, constraint: Constraint) -> int:
         """Rows the new constraint would reject, counted on the legacy data (0 for a table created here)."""

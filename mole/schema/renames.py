@@ -21,6 +21,7 @@ from .model import Table
 @dataclass(frozen=True)
 class RenameCandidate:
     """A likely rename of a table or a column, old name to new."""
+
     kind: str  # "table" or "column"
     table: str  # the table as the actual schema names it
     old: str

@@ -25,6 +25,7 @@ MARKER_PATTERN = re.compile(
 
 class OwnerState(Enum):
     """Whose a temporary thing is: a run still working, a killed run's, or another host's."""
+
     ALIVE = "its run is still working"
     GONE = "left by a run that was killed"
     ELSEWHERE = "made on another host: left alone"

@@ -15,6 +15,7 @@ BACKENDS = ("auto", "local", "compose", "url")
 @dataclass(frozen=True)
 class Settings:
     """The tooling's settings: invoke's configuration (`mole.*`), paths made absolute."""
+
     project_dir: Path
     backend: str
     database: str

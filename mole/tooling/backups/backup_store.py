@@ -49,6 +49,7 @@ def sha256_of(path: Path) -> str:
 @dataclass(frozen=True)
 class Backup:
     """One complete backup: its name, its dump file and its checked manifest."""
+
     name: str
     dump: Path
     manifest: Manifest
@@ -71,6 +72,7 @@ class Backup:
 
 class BackupStore:
     """The backups in one folder (`db_backups/backups/`)."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.skipped: list[str] = []  # why `all()` left a backup out (an invalid manifest)

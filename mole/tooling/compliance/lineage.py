@@ -44,6 +44,7 @@ class LineageStep:
 @dataclass(frozen=True)
 class LineageMatch:
     """Where a schema sits in Mole's history: exactly at some migrations, or nearest to one."""
+
     fingerprint: str
     exact: str | None  # `data_collection.0005_x`, when the schema is exactly that migration's
     nearest: str | None

@@ -30,6 +30,7 @@ from tooling.settings import Settings
 @dataclass
 class CheckResult:
     """One check of `verify`: its name, what it checks, and the problems found (none: passed)."""
+
     name: str
     summary: str
     problems: list[str] = field(default_factory=list)
@@ -43,6 +44,7 @@ class CheckResult:
 @dataclass
 class VerificationReport:
     """Every check on one database, and the schema differences found."""
+
     database: str
     checks: list[CheckResult]
     differences: list[Difference]

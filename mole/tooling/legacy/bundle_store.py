@@ -48,6 +48,7 @@ def file_checksums(folder: Path) -> dict[str, str]:
 @dataclass(frozen=True)
 class Bundle:
     """One legacy bundle: its folder and its checked manifest."""
+
     name: str
     folder: Path
     manifest: dict[str, Any]
@@ -89,6 +90,7 @@ class Bundle:
 
 class BundleStore:
     """The bundles in one folder (`db_backups/bundles/`); each appears whole or not at all."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.skipped: list[str] = []  # why `all()` left a bundle out (an invalid manifest)

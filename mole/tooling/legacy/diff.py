@@ -19,6 +19,7 @@ from tooling.compliance.lineage import LineageMatch
 @dataclass(frozen=True)
 class SchemaDiff:
     """A dump's schema against today's (or another dump's): differences, names, renames, lineage."""
+
     against: str  # what the dump was compared with
     differences: list[Difference]
     name_differences: list[Difference]

@@ -26,6 +26,7 @@ MIGRATION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}$")
 @dataclass(frozen=True)
 class Draft:
     """A custom migration drafted for review: its file and its steps."""
+
     path: Path
     steps: list[Step]
 

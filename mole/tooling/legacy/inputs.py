@@ -110,6 +110,7 @@ def detect(path: Path) -> LegacyInput:
 @dataclass(frozen=True)
 class ExtractedArchive:
     """A Mole archive unpacked: its SQL dump and its media folder (if it has one)."""
+
     sql: LegacyInput
     media: Path | None
 

@@ -32,6 +32,7 @@ from tooling.settings import Settings
 @dataclass(frozen=True)
 class LoadedLegacy:
     """A legacy input loaded into a scratch database, with the snapshot of its schema."""
+
     source: LegacyInput  # the file as given
     loaded: LegacyInput  # what was loaded: the file, or the SQL inside an archive
     database: str

@@ -67,6 +67,7 @@ from tooling.settings import Settings
 @dataclass(frozen=True)
 class LegacyOptions:
     """The user's choices for `invoke legacy`."""
+
     migration: str | None = None
     bundle: str | None = None
     allow_data_loss: bool = False
@@ -77,6 +78,7 @@ class LegacyOptions:
 @dataclass
 class LegacyOutcome:
     """How a legacy run ended, and what it made and found on the way."""
+
     status: str  # "bundled", "draft" or "failed"
     lineage: LineageMatch
     scratch: str

@@ -38,6 +38,7 @@ LOGIN_COMMAND = "throwaway_login"
 @dataclass(frozen=True)
 class ThrowawayLogin:
     """The admin login of one `open` session (the password is never logged)."""
+
     username: str
     password: str = field(repr=False)
 

@@ -36,15 +36,27 @@ DUMP_FORMAT = "pg_dump custom (-Fc)"
 RESTORE_ARGS = [*NO_OWNERSHIP, "--exit-on-error"]
 
 
+CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
+
+
 class PostgresTools:
-    """psql, pg_dump and pg_restore against the server of `transport` (a Backend)."""
+    """psql, pg_dump and pg_restore against the server of `transport` (a Backend: it says how a
+    tool runs there, `client_command`; its runner runs it, or only prints it in a dry run)."""
 
     def __init__(self, transport: Backend) -> None:
         self.transport = transport
 
+    def run(self, tool: str, args: list[str], *, role: LoadRole | None = None, **io) -> Completed:
+        """Run `tool` with `args` (the database in them, `--dbname`), as `role` if given; `io` is
+        the runner's: capture, check, stdin, stdin_chunks, stdout and the paths naming them."""
+        if tool not in CLIENT_TOOLS:
+            raise ValueError(f"not a client tool: {tool}")
+        command = self.transport.client_command(tool, args, role)
+        return self.transport.runner.run(command.argv, env=command.env, **io)
+
     def query(self, sql: str, *, database: str = MAINTENANCE_DATABASE, check: bool = True) -> Completed:
         """Run `sql` (one command string, one transaction) and capture its values, one row per line."""
-        return self.transport.client(
+        return self.run(
             "psql", [*PSQL_VALUES, f"--dbname={database}", "-c", sql], capture=True, check=check
         )
 
@@ -57,18 +69,18 @@ class PostgresTools:
         args = [*PSQL, f"--dbname={database}"]
         for statement in statements:
             args += ["-c", statement]
-        self.transport.client("psql", args, capture=True)
+        self.run("psql", args, capture=True)
 
     def answers(self, *, never_prompt: bool = False) -> Completed:
         """`SELECT 1` on the maintenance database, not checked: does the server take our login?
         `never_prompt` (-w) makes a missing password a refused login rather than a prompt."""
         args = ["-X", *(["-w"] if never_prompt else []), "-A", "-t", f"--dbname={MAINTENANCE_DATABASE}"]
-        return self.transport.client("psql", [*args, "-c", "SELECT 1"], capture=True, check=False)
+        return self.run("psql", [*args, "-c", "SELECT 1"], capture=True, check=False)
 
     def run_script(self, database: str, chunks: Iterable[bytes], role: LoadRole) -> None:
         """Feed an SQL script to psql as `role`, all in one transaction; query results (a dump's
         assertions) are thrown away, errors are raised as CommandFailed."""
-        self.transport.client(
+        self.run(
             "psql",
             [*PSQL, "-o", "/dev/null", "--single-transaction", f"--dbname={database}"],
             stdin_chunks=chunks,
@@ -88,16 +100,16 @@ class PostgresTools:
         `lock_wait_timeout` (e.g. `60s`) makes it fail rather than wait on a migration's locks."""
         wait = [f"--lock-wait-timeout={lock_wait_timeout}"] if lock_wait_timeout else []
         args = [*DUMP_FORMAT_ARGS, *wait, f"--dbname={database}"]
-        self.transport.client("pg_dump", args, stdout=stdout, stdout_path=stdout_path)
+        self.run("pg_dump", args, stdout=stdout, stdout_path=stdout_path)
 
     def dump_plain(self, database: str, options: list[str], *, stdout: IO[bytes]) -> None:
         """pg_dump `database` with `options` as given (the example maker chooses the format)."""
-        self.transport.client("pg_dump", [*options, f"--dbname={database}"], stdout=stdout)
+        self.run("pg_dump", [*options, f"--dbname={database}"], stdout=stdout)
 
     def restore(self, database: str, dump: Path) -> None:
         """pg_restore the custom-format `dump` into `database`, stopping at the first error."""
         with dump.open("rb") as stream:
-            self.transport.client("pg_restore", [*RESTORE_ARGS, f"--dbname={database}"], stdin=stream,
+            self.run("pg_restore", [*RESTORE_ARGS, f"--dbname={database}"], stdin=stream,
                                   stdin_path=dump)
 
     @contextmanager
@@ -105,12 +117,13 @@ class PostgresTools:
         """The SQL script pg_restore makes of a custom-format dump, as a stream; with
         `schema_only_head`, only its pre-data section (enough to read its header and settings)."""
         args = [*NO_OWNERSHIP, "--file=-", *(["--section=pre-data"] if schema_only_head else [])]
-        with self.transport.client_output("pg_restore", args, stdin=dump) as script:
+        command = self.transport.client_command("pg_restore", args)
+        with self.transport.runner.output_stream(command.argv, env=command.env, stdin=dump) as script:
             yield script
 
     def pg_dump_version(self) -> str:
         """`pg_dump (PostgreSQL) 18.6`, as the tool prints it."""
-        return self.transport.client("pg_dump", ["--version"], capture=True).stdout.strip()
+        return self.run("pg_dump", ["--version"], capture=True).stdout.strip()
 
     def server_version(self) -> str:
         """The server's `server_version` setting, e.g. `18.6`."""

@@ -15,6 +15,7 @@ APP = "data_collection"
 
 class Command(BaseCommand):
     """`manage.py legacy_migrations`: JSON `{"migrations": [...], "custom": [...]}` on stdout."""
+
     help = "Print data_collection's migrations and the custom legacy migrations' declarations as JSON."
 
     def handle(self, *args, **options):

@@ -8,6 +8,7 @@ from django.db.migrations.loader import MigrationLoader
 
 class Command(BaseCommand):
     """`manage.py migration_state`: JSON with applied and unapplied migrations and heads."""
+
     help = "Print applied and unapplied migrations and the head of each app as JSON."
 
     def handle(self, *args, **options):

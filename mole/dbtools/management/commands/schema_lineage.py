@@ -21,6 +21,7 @@ APP = "data_collection"
 
 class Command(BaseCommand):
     """`manage.py schema_lineage`: on an empty database, JSON `{"steps": [...]}`, one per migration."""
+
     help = "On an EMPTY database: migrate data_collection step by step and print each schema as JSON."
 
     def handle(self, *args, **options):

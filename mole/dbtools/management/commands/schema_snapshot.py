@@ -10,6 +10,7 @@ from schema.model import to_json
 
 class Command(BaseCommand):
     """`manage.py schema_snapshot [--schema S]`: the schema's snapshot as JSON (`schema.model.to_json`)."""
+
     help = "Print the database schema (tables, columns, constraints, indexes) as JSON."
 
     def add_arguments(self, parser):

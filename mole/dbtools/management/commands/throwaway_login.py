@@ -20,6 +20,7 @@ VIEWABLE_APPS = ("data_collection",)
 
 class Command(BaseCommand):
     """`manage.py throwaway_login create|remove`: a superuser for one `open` session, or none."""
+
     help = "Create a view-only admin login for an opened copy (printed as JSON), or remove such logins."
 
     def add_arguments(self, parser):

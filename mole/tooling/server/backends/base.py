@@ -11,14 +11,10 @@ from __future__ import annotations
 import subprocess
 from abc import ABC
 from abc import abstractmethod
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
-from typing import IO
 from typing import TYPE_CHECKING
-from typing import Iterable
-from typing import Iterator
 
 from tooling.debris import LOAD_ROLE_PREFIX
 from tooling.debris import SCRATCH_PREFIX
@@ -34,7 +30,6 @@ from tooling.server.postgres_tools import PostgresTools
 if TYPE_CHECKING:
     from tooling.legacy.load_role import LoadRole
 
-CLIENT_TOOLS = ("psql", "pg_dump", "pg_restore")
 
 
 @dataclass(frozen=True)
@@ -90,53 +85,6 @@ class Backend(ABC):
         return self.runner.run(
             command.argv, env=command.env, cwd=command.cwd, capture=capture, check=check
         )
-
-    def client(
-        self,
-        tool: str,
-        args: list[str],
-        *,
-        capture: bool = False,
-        stdin: IO[bytes] | None = None,
-        stdin_chunks: Iterable[bytes] | None = None,
-        stdout: IO[bytes] | None = None,
-        stdin_path: Path | None = None,
-        stdout_path: Path | None = None,
-        check: bool = True,
-        role: LoadRole | None = None,
-    ) -> Completed:
-        """Run psql, pg_dump or pg_restore; the database goes in `args` (`--dbname`).
-
-        `stdin`/`stdout` are open files streamed by the OS, `stdin_chunks` input
-        fed piece by piece; the paths only name them in dry-run output. `role`
-        logs in as that role instead of the tooling's user.
-        """
-        if tool not in CLIENT_TOOLS:
-            raise ValueError(f"not a client tool: {tool}")
-        command = self.client_command(tool, args, role)
-        return self.runner.run(
-            command.argv,
-            env=command.env,
-            capture=capture,
-            stdin=stdin,
-            stdin_chunks=stdin_chunks,
-            stdout=stdout,
-            stdin_path=stdin_path,
-            stdout_path=stdout_path,
-            check=check,
-        )
-
-    @contextmanager
-    def client_output(self, tool: str, args: list[str], *, stdin: IO[bytes]) -> Iterator[IO[bytes]]:
-        """Run a client tool that reads `stdin` and yield its standard output as a stream.
-
-        Raises CommandFailed afterwards if the tool failed (unless the reader stopped early).
-        """
-        if tool not in CLIENT_TOOLS:
-            raise ValueError(f"not a client tool: {tool}")
-        command = self.client_command(tool, args)
-        with self.runner.output_stream(command.argv, env=command.env, stdin=stdin) as stream:
-            yield stream
 
     def start_web_server(
         self, database: str, port: int, env: dict[str, str], media: Path | None = None

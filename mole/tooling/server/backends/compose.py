@@ -38,6 +38,7 @@ def compose_program(runner: ProcessRunner) -> list[str]:
 
 class ComposeBackend(Backend):
     """Django and PostgreSQL in the Compose stack's containers, reached by `docker compose exec -T`."""
+
     name = "compose"
 
     def __init__(
