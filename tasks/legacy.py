@@ -45,26 +45,24 @@ def bundle_store_of(c):
 @refuses_dry
 def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
     """List every schema difference of a dump against today's schema (exit 1 if any)."""
-    from tooling.compliance.lineage import match_lineage
-    from tooling.compliance.lineage import schema_lineage
+    from tooling.compliance.lineage import leaf_migration
     from tooling.compliance.reference_schema import reference_snapshot
     from tooling.legacy.diff import diff_schemas
     from tooling.legacy.loading import loaded_legacy
 
     chosen = backend_of(c, backend)
     settings = settings_of(c)
-    steps = schema_lineage(chosen, settings)
     with loaded_legacy(
         chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
     ) as loaded:
-        lineage = match_lineage(steps, loaded.snapshot)
+        lineage = loaded.lineage
         if against:
             with loaded_legacy(
                 chosen, settings, Path(against), progress=terminal_progress("Loading")
             ) as other:
                 result = diff_schemas(other.snapshot, loaded.snapshot, Path(against).name, lineage)
         else:
-            head = steps[-1].migration if steps else "head"
+            head = leaf_migration(loaded.history)
             result = diff_schemas(
                 reference_snapshot(chosen, settings),
                 loaded.snapshot,
@@ -91,9 +89,6 @@ def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
 @refuses_dry
 def draft_migration(c, db, name, backend=None, source_encoding=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
-    from tooling.compliance.lineage import leaf_migration
-    from tooling.compliance.lineage import match_lineage
-    from tooling.compliance.lineage import schema_lineage
     from tooling.legacy.draft import migration_name
     from tooling.legacy.draft import write_draft
     from tooling.legacy.loading import loaded_legacy
@@ -101,17 +96,16 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
     migration_name(name)  # refuse a bad name before loading anything
     chosen = backend_of(c, backend)
     settings = settings_of(c)
-    steps = schema_lineage(chosen, settings)
     with loaded_legacy(
         chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
     ) as loaded:
-        lineage = match_lineage(steps, loaded.snapshot)
+        lineage = loaded.lineage
         if lineage.exact:
             raise Exit(
                 f"error: no migration needed: the dump {lineage.describe()}; run `invoke legacy --db {db}`",
                 code=2,
             )
-        draft = write_draft(chosen, settings, loaded, lineage, leaf_migration(steps), name)
+        draft = write_draft(chosen, settings, loaded, name)
     print_draft(draft)
 
 

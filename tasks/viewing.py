@@ -49,4 +49,22 @@ def open_(c, bundle=None, backup=None, port=None, drop_copy=False, backend=None)
         source = bundle_source(bundle_store_of(c).get(bundle))
     else:
         source = backup_source(backup_store_of(c).get(backup))
-    run_open(backend_of(c, backend), settings_of(c), source, int(port), lambda line: print(line, flush=True))
+    run_open(backend_of(c, backend), settings_of(c), source, int(port), show_open_event)
+
+
+def show_open_event(event) -> None:
+    """The words for one of `run_open`'s events (flushed: tests and users wait for them)."""
+    from tooling.opening import events
+
+    if isinstance(event, events.CopyReady) and event.restored:
+        lines = [f"Restored {event.kind} {event.name} into database {event.database!r}."]
+    elif isinstance(event, events.CopyReady):
+        lines = [f"Reusing database {event.database!r}: {event.kind} {event.name} is unchanged."]
+    elif isinstance(event, events.Serving):
+        lines = [f"Mole is serving {event.kind} {event.name} at {event.url}",
+                 f"Admin: {event.url}admin/  user {event.username}  password {event.password}",
+                 "This login is for this session only. Press Ctrl-C to stop."]
+    else:
+        lines = [f"Stopped. The throw-away login is removed; {event.database!r} is kept for the next open."]
+    for line in lines:
+        print(line, flush=True)

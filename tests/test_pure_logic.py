@@ -304,3 +304,11 @@ def test_an_altered_bundle_names_each_altered_file(tmp_path):
         store.get("b").verify_checksums()
     assert altered.value.owner == "bundle b"
     assert altered.value.problems == ("changed.txt changed", "added.txt was added")
+
+
+def test_a_draft_is_numbered_after_every_migration_django_loads():
+    from schema.writer import next_migration_name
+
+    existing = ["0001_initial", "0010_image_and_pose_coordinate_check", "0011_legacy_divergent_registry"]
+    assert next_migration_name(existing, "legacy_x") == "0012_legacy_x"
+    assert next_migration_name([], "legacy_x") == "0001_legacy_x"

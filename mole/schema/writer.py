@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timezone
-from pathlib import Path
+from typing import Iterable
 
 from .custom_migration import FINGERPRINT_NAME
 from .custom_migration import REVIEWED_NAME
@@ -90,7 +90,8 @@ def python_string(sql: str) -> str:
     return f"'''{sql}'''"
 
 
-def next_migration_path(migrations_dir: Path, name: str) -> Path:
-    """`<migrations_dir>/<n+1>_<name>.py`, n the highest number there (4 digits, as Django writes)."""
-    numbers = [int(path.name[:4]) for path in migrations_dir.glob("[0-9][0-9][0-9][0-9]_*.py")]
-    return migrations_dir / f"{max(numbers, default=0) + 1:04d}_{name}.py"
+def next_migration_name(existing: Iterable[str], name: str) -> str:
+    """`<n+1>_<name>`, n the highest number among the `existing` migration names (4 digits, as
+    Django numbers them)."""
+    numbers = [int(migration[:4]) for migration in existing if migration[:4].isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}_{name}"

@@ -9,14 +9,15 @@ from pathlib import Path
 from schema.custom_migration import NAME_PREFIX
 from schema.custom_migration import Step
 from schema.planner import AlignmentPlanner
-from schema.writer import next_migration_path
+from schema.writer import next_migration_name
 from schema.writer import render_migration
 from schema.writer import steps_of
-from tooling.compliance.lineage import LineageMatch
+from tooling.compliance.lineage import leaf_migration
 from tooling.compliance.reference_schema import reference_snapshot
 from tooling.errors import ToolingError
 from tooling.errors import UnsafeName
 from tooling.legacy.loading import LoadedLegacy
+from tooling.legacy.registry import read_registry
 from tooling.server.backends import Backend
 from tooling.settings import Settings
 
@@ -50,13 +51,12 @@ def write_draft(
     backend: Backend,
     settings: Settings,
     loaded: LoadedLegacy,
-    lineage: LineageMatch,
-    parent: str,
     name: str,
 ) -> Draft:
-    """Plan the operations from the loaded dump to today's schema (counting on its data)
-    and write them as a migration after `parent`. Raises ToolingError when nothing differs or
-    the file cannot be written, UnsafeName for a bad `name`."""
+    """Plan the operations from the loaded dump to today's schema (counting on its data) and
+    write them as a migration after the last one of the history, numbered after every migration
+    Django loads. Raises ToolingError when nothing differs or the file cannot be written,
+    UnsafeName for a bad `name`."""
     def count(query: str) -> int:
         return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
 
@@ -64,10 +64,12 @@ def write_draft(
     steps = steps_of(planner.plan())
     if not steps:
         raise ToolingError("nothing to draft: the dump's schema already equals the reference")
-    path = next_migration_path(settings.migrations_dir, migration_name(name))
+    lineage = loaded.lineage
+    existing = read_registry(backend, settings.migrations_dir).migrations
+    path = settings.migrations_dir / f"{next_migration_name(existing, migration_name(name))}.py"
     text = render_migration(
         fingerprint=lineage.fingerprint,
-        parent=parent,
+        parent=leaf_migration(loaded.history),
         steps=steps,
         source=loaded.source.path.name,
         lineage=lineage.describe(),

@@ -14,6 +14,10 @@ from typing import Iterator
 
 from schema.fingerprint import app_tables
 from schema.model import Schema
+from tooling.compliance.lineage import LineageMatch
+from tooling.compliance.lineage import LineageStep
+from tooling.compliance.lineage import match_lineage
+from tooling.compliance.lineage import schema_lineage
 from tooling.debris import work_folder
 from tooling.errors import NotAMoleDatabase
 from tooling.fault_injection import pause_point
@@ -31,7 +35,8 @@ from tooling.settings import Settings
 
 @dataclass(frozen=True)
 class LoadedLegacy:
-    """A legacy input loaded into a scratch database, with the snapshot of its schema."""
+    """A legacy input loaded into a scratch database, with the snapshot of its schema and its
+    place in Mole's history (`history` is that history, from the lineage cache)."""
 
     source: LegacyInput  # the file as given
     loaded: LegacyInput  # what was loaded: the file, or the SQL inside an archive
@@ -39,6 +44,8 @@ class LoadedLegacy:
     snapshot: Schema
     media: Path | None  # the archive's mole_media folder, extracted (gone after the block)
     load: LoadReport  # statements left out, the encoding the user named
+    history: list[LineageStep]
+    lineage: LineageMatch
 
 
 @contextmanager
@@ -55,6 +62,7 @@ def loaded_legacy(
     Raises NotADump, UnsafeDump, DumpTooNew, MissingExtension or NotAMoleDatabase before
     anything reaches beyond the scratch database."""
     source = detect(path)
+    history = schema_lineage(backend, settings)  # built (once) before any scratch database exists
     work = work_folder(settings.data_dir)
     try:
         loadable, media = source, None
@@ -69,6 +77,7 @@ def loaded_legacy(
                 raise NotAMoleDatabase(
                     f"{path} loaded, but it is not a Mole database: it has no data_collection tables"
                 )
-            yield LoadedLegacy(source, loadable, database, snapshot, media, load)
+            lineage = match_lineage(history, snapshot)
+            yield LoadedLegacy(source, loadable, database, snapshot, media, load, history, lineage)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -18,9 +18,6 @@ from typing import Any
 
 from schema.custom_migration import LEGACY_SCHEMA
 from tooling.compliance.lineage import LineageMatch
-from tooling.compliance.lineage import leaf_migration
-from tooling.compliance.lineage import match_lineage
-from tooling.compliance.lineage import schema_lineage
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
 from tooling.compliance.verification import CheckResult
@@ -127,14 +124,13 @@ def run_legacy(
     chosen = None
     if options.migration:
         chosen = read_registry(backend, settings.migrations_dir).named(options.migration)
-    steps = schema_lineage(backend, settings)
     with loaded_legacy(
         backend, settings, path, keep=options.keep_scratch, progress=progress,
         source_encoding=options.source_encoding,
     ) as loaded:
         report(DumpLoaded(path.name, loaded.source.kind, loaded.database))
         before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
-        lineage = match_lineage(steps, loaded.snapshot)
+        lineage = loaded.lineage
         report(LineageFound(lineage))
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         custom = None
@@ -143,9 +139,7 @@ def run_legacy(
             custom = chosen or registry.for_fingerprint(lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
-                outcome.draft = write_draft(
-                    backend, settings, loaded, lineage, leaf_migration(steps), input_stem(path)
-                )
+                outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
                 return outcome
         rows = record_rows(backend, loaded.database, loaded.snapshot)
         if custom is None:

@@ -1,6 +1,6 @@
 """One `invoke open` session: a copy, a throw-away login, and Mole's web server until Ctrl-C.
 
-The engine reports through `announce` and never prints itself. Whatever ends
+The engine reports typed events (`tooling.opening.events`) and never prints itself. Whatever ends
 the session (Ctrl-C, SIGTERM, the server failing), the server is stopped and
 the login removed; the copy is kept for the next open of the same source.
 """
@@ -16,7 +16,6 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
-from typing import Callable
 from typing import Iterator
 
 from tooling.debris import OPEN_LOCKS
@@ -24,6 +23,10 @@ from tooling.debris import open_lock
 from tooling.errors import AlreadyOpen
 from tooling.errors import PortInUse
 from tooling.errors import ToolingError
+from tooling.opening.events import CopyReady
+from tooling.opening.events import Report
+from tooling.opening.events import Serving
+from tooling.opening.events import Stopped
 from tooling.opening.opened_copy import OpenedSource
 from tooling.opening.opened_copy import copy_database_name
 from tooling.opening.opened_copy import prepare_copy
@@ -48,7 +51,7 @@ def run_open(
     settings: Settings,
     source: OpenedSource,
     port: int,
-    announce: Callable[[str], None],
+    report: Report,
 ) -> None:
     """Serve a copy of `source` on 127.0.0.1:`port` until interrupted."""
     dry = backend.runner.dry
@@ -56,17 +59,15 @@ def run_open(
         refuse_busy_port(port)
     with only_session_for(settings, copy_database_name(source.kind, source.name)):
         database, restored = prepare_copy(backend, settings, source)
-        if not dry and restored:
-            announce(f"Restored {source.kind} {source.name} into database {database!r}.")
-        elif not dry:
-            announce(f"Reusing database {database!r}: {source.kind} {source.name} is unchanged.")
+        if not dry:
+            report(CopyReady(source.kind, source.name, database, restored))
         login = create_login(backend, database)
         try:
-            serve(backend, source, database, port, login, announce)
+            serve(backend, source, database, port, login, report)
         finally:
             backend.manage([LOGIN_COMMAND, "remove"], database=database, capture=True)
     if not dry:
-        announce(f"Stopped. The throw-away login is removed; {database!r} is kept for the next open.")
+        report(Stopped(database))
 
 
 def drop_copy(backend: Backend, settings: Settings, kind: str, name: str) -> str | None:
@@ -85,7 +86,7 @@ def serve(
     database: str,
     port: int,
     login: ThrowawayLogin | None,
-    announce: Callable[[str], None],
+    report: Report,
 ) -> None:
     """Run the web server on the copy until Ctrl-C or SIGTERM. Raises ToolingError if it stops on its own."""
     server = backend.start_web_server(database, port, {"MOLE_OPENED": source.banner}, source.media)
@@ -95,9 +96,7 @@ def serve(
     try:
         with interrupted_by_sigterm():
             wait_until_answering(server, url)
-            announce(f"Mole is serving {source.kind} {source.name} at {url}")
-            announce(f"Admin: {url}admin/  user {login.username}  password {login.password}")
-            announce("This login is for this session only. Press Ctrl-C to stop.")
+            report(Serving(source.kind, source.name, url, login.username, login.password))
             code = server.wait()
         raise ToolingError(f"the web server stopped on its own (exit status {code})")
     except KeyboardInterrupt:
