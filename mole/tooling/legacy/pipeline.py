@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from schema.custom_migration import LEGACY_SCHEMA
+from schema.model import Schema
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
@@ -135,8 +136,8 @@ def run_legacy(
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         custom = None
         if not lineage.exact or chosen is not None:
-            registry = read_registry(backend, settings.migrations_dir)
-            custom = chosen or registry.for_fingerprint(lineage.fingerprint)
+            custom = chosen or read_registry(backend, settings.migrations_dir).for_fingerprint(
+                lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
                 outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
@@ -194,7 +195,7 @@ def apply_custom(
     migrate(backend, database)
 
 
-def inventory_after(backend: Backend, database: str, public: dict[str, Any]) -> dict[str, Any]:
+def inventory_after(backend: Backend, database: str, public: Schema) -> dict[str, Any]:
     """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
     snapshots = {"public": public, LEGACY_SCHEMA: schema_snapshot(backend, database, LEGACY_SCHEMA)}
     return take_inventory(backend, database, snapshots)
