@@ -318,7 +318,7 @@ def test_a_function_body_reaches_the_server_byte_for_byte(guarded, tmp_path):
             b"  RETURN 'it''s';\nEND\n")
     extra = b"CREATE FUNCTION public.kept() RETURNS text LANGUAGE plpgsql AS $body$" + body + b"$body$;\n"
     source = dump_with(tmp_path, "function.sql", extra, after=LAST_STATEMENT)
-    with backend_of(guarded).scratch_database("test") as scratch:
+    with backend_of(guarded).admin.scratch_database("test") as scratch:
         with pytest.raises(UnsafeDump, match="brings what would later run"):
             load_dump(backend_of(guarded), detect(source), scratch)
         [[stored]] = guarded.sql("SELECT prosrc FROM pg_proc WHERE proname = 'kept'", scratch)
