@@ -312,3 +312,20 @@ def test_a_draft_is_numbered_after_every_migration_django_loads():
     existing = ["0001_initial", "0010_image_and_pose_coordinate_check", "0011_legacy_divergent_registry"]
     assert next_migration_name(existing, "legacy_x") == "0012_legacy_x"
     assert next_migration_name([], "legacy_x") == "0001_legacy_x"
+
+
+def test_a_renamed_key_column_is_followed_by_the_foreign_keys_that_reference_it():
+    old_entity = replace(
+        entity_table(),
+        columns={"ident": replace(key(), name="ident"), "name": entity_table().columns["name"]},
+        constraints=(Constraint(ConstraintKind.PRIMARY_KEY, "e_pkey", "PRIMARY KEY (ident)", ("ident",)),
+                     entity_table().constraints[1]),
+    )
+    pose = pose_table()
+    [fk] = pose.of_kind(ConstraintKind.FOREIGN_KEY)
+    old_fk = replace(fk, referenced_columns=("ident",),
+                     definition=fk.definition.replace("(id)", "(ident)"))
+    old_pose = replace(pose, constraints=(pose.constraints[0], old_fk))
+    renamed = with_renames(mole(old_entity, old_pose),
+                           [RenameCandidate("column", "data_collection_entity", "ident", "id")])
+    assert compare(mole(entity_table(), pose_table()), renamed) == []

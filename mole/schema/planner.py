@@ -63,39 +63,49 @@ def rendered_token(name: str) -> re.Pattern[str]:
     return re.compile(r'(?<![\w"$])' + re.escape(as_rendered(name)) + r'(?![\w"$])')
 
 
+def rendered_columns(columns: tuple[str, ...]) -> str:
+    """`a, "timestamp"`: a column list as the catalog renders it."""
+    return ", ".join(as_rendered(column) for column in columns)
+
+
+def renamed_in(columns: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    return tuple(new if column == old else column for column in columns)
+
+
 def renamed_table(table: Table, old: str, new: str) -> Table:
-    """`table` with column `old` called `new`, in its columns, keys and definitions."""
+    """`table` with column `old` called `new`, in its columns, keys and definitions (a foreign
+    key's own columns here; what it references is `retargeted`)."""
     token = rendered_token(old)
 
-    def rename(columns: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(new if column == old else column for column in columns)
-
-    def definition(text: str) -> str:
-        return token.sub(lambda _: as_rendered(new), text)
+    def renamed(item):
+        columns = renamed_in(item.columns, old, new)
+        if isinstance(item, Constraint) and item.kind is ConstraintKind.FOREIGN_KEY:
+            head = f"FOREIGN KEY ({rendered_columns(item.columns)})"
+            definition = item.definition.replace(head, f"FOREIGN KEY ({rendered_columns(columns)})", 1)
+        else:
+            definition = token.sub(lambda _: as_rendered(new), item.definition)
+        return replace(item, columns=columns, definition=definition)
 
     columns = {
         (new if name == old else name): (replace(c, name=new) if name == old else c)
         for name, c in table.columns.items()
     }
-    constraints = tuple(
-        replace(c, definition=definition(c.definition), columns=rename(c.columns)) for c in table.constraints
-    )
-    indexes = tuple(
-        replace(i, definition=definition(i.definition), columns=rename(i.columns)) for i in table.indexes
-    )
-    return replace(table, columns=columns, constraints=constraints, indexes=indexes)
+    return replace(table, columns=columns, constraints=tuple(renamed(c) for c in table.constraints),
+                   indexes=tuple(renamed(i) for i in table.indexes))
 
 
-def referencing_renamed(table: Table, old: str, new: str) -> Table:
-    """`table` with its foreign keys to table `old` pointing at `new`."""
-    head = re.compile(r"REFERENCES " + re.escape(as_rendered(old)) + r"\(")
+def retargeted(table: Table, target: str, new_target: str, old: str = "", new: str = "") -> Table:
+    """`table` with its foreign keys to table `target` pointing at `new_target`, and at column
+    `new` where they referenced `old`."""
 
     def moved(c: Constraint) -> Constraint:
-        if c.referenced_table != old:
+        if c.kind is not ConstraintKind.FOREIGN_KEY or c.referenced_table != target:
             return c
-        return replace(
-            c, referenced_table=new, definition=head.sub(f"REFERENCES {as_rendered(new)}(", c.definition, 1)
-        )
+        columns = renamed_in(c.referenced_columns, old, new) if old else c.referenced_columns
+        before = f"REFERENCES {as_rendered(target)}({rendered_columns(c.referenced_columns)})"
+        after = f"REFERENCES {as_rendered(new_target)}({rendered_columns(columns)})"
+        return replace(c, referenced_table=new_target, referenced_columns=columns,
+                       definition=c.definition.replace(before, after, 1))
 
     return replace(table, constraints=tuple(moved(c) for c in table.constraints))
 
@@ -106,9 +116,11 @@ def with_renames(actual: Schema, renames: list[RenameCandidate]) -> Schema:
     for rename in renames:
         if rename.kind == "table":
             tables[rename.new] = replace(tables.pop(rename.old), name=rename.new)
-            tables = {name: referencing_renamed(t, rename.old, rename.new) for name, t in tables.items()}
+            tables = {name: retargeted(t, rename.old, rename.new) for name, t in tables.items()}
         else:
             tables[rename.table] = renamed_table(tables[rename.table], rename.old, rename.new)
+            tables = {name: retargeted(t, rename.table, rename.table, rename.old, rename.new)
+                      for name, t in tables.items()}
     return Schema(actual.name, tables)
 
 
