@@ -22,6 +22,7 @@ from tooling.compliance.sequences import sequences_behind
 from tooling.errors import DatabaseNotFound
 from tooling.process import last_lines
 from tooling.server.backends import Backend
+from tooling.server.database_facts import MigrationState
 from tooling.server.database_facts import migration_state
 from tooling.server.database_facts import schema_snapshot
 from tooling.settings import Settings
@@ -50,7 +51,7 @@ class VerificationReport:
     differences: list[Difference]
     # What the checks read, for callers that need it too (not part of the report).
     schema: Schema = field(default_factory=Schema, repr=False)
-    migration_state: dict[str, Any] = field(default_factory=dict, repr=False)
+    migration_state: MigrationState = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -88,7 +89,7 @@ def check_models_match_migrations(backend: Backend, database: str) -> CheckResul
     return check
 
 
-def check_migrations_applied(state: dict[str, Any], later: tuple[str, ...] = ()) -> CheckResult:
+def check_migrations_applied(state: MigrationState, later: tuple[str, ...] = ()) -> CheckResult:
     """Nothing unapplied but the migrations `later` than the head a database was made at."""
     check = CheckResult("migrations_applied", "no migration is left unapplied")
     if later:

@@ -15,8 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import TypedDict
+
+from tooling.legacy.data_inventory import Inventory
 
 JSON_TYPES = frozenset({"json", "jsonb"})
+
+
+class Place(TypedDict):
+    """Where an original table is after the migration: the table, each column's name there, the
+    columns whose values must be unchanged, and the new type of each converted column."""
+
+    table: str
+    columns: dict[str, str]
+    compare: list[str]
+    converted: dict[str, str]
 
 
 @dataclass
@@ -34,7 +47,7 @@ class DataCheck:
     suspects: dict[tuple[str, str | None], str] = field(default_factory=dict)
     # {"schema.table": {"table": its place after, "columns": {column: name there}, "compare": [columns],
     #                   "converted": {column: its new type}}}
-    places: dict[str, dict[str, Any]] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (bundle manifests), without the working fields."""
@@ -76,7 +89,7 @@ def find_column(checksum: str, after: dict, preferred: str | None) -> str | None
     return None
 
 
-def check_data(before: dict[str, Any], after: dict[str, Any]) -> DataCheck:
+def check_data(before: Inventory, after: Inventory) -> DataCheck:
     """Place every table and column of `before` in `after` and report what happened to them.
 
     Losses that the row proof can name by key (rows deleted, values changed or cleared)

@@ -9,13 +9,29 @@ checksum, so it is recognised wherever it went.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TypedDict
 
 from schema.model import Schema
 from schema.model import Table
 from schema.quoting import identifier as quote_identifier
 from schema.quoting import literal as sql_literal
 from tooling.server.backends import Backend
+
+
+class ColumnInventory(TypedDict):
+    """One column: its type's text, how many values are not NULL, the sum of their hashes."""
+
+    type: str
+    non_null: int
+    checksum: str
+
+
+class TableInventory(TypedDict):
+    rows: int
+    columns: dict[str, ColumnInventory]
+
+
+Inventory = dict[str, TableInventory]  # by `schema.table`
 
 # Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
 SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
@@ -50,7 +66,7 @@ def table_query(schema: str, name: str, table: Table) -> str:
     return f"SELECT {sql_literal(f'{schema}.{name}')} AS name, ({' || '.join(objects)}) AS data FROM {source}"
 
 
-def take_inventory(backend: Backend, database: str, snapshots: dict[str, Schema]) -> dict[str, Any]:
+def take_inventory(backend: Backend, database: str, snapshots: dict[str, Schema]) -> Inventory:
     """{`schema.table`: {"rows": n, "columns": {name: {"type", "non_null", "checksum"}}}}.
 
     `snapshots` maps a schema name (public, legacy) to its schema snapshot.

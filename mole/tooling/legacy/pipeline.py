@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from schema.custom_migration import LEGACY_SCHEMA
 from schema.model import Schema
@@ -31,6 +30,7 @@ from tooling.legacy.bundle_store import BundleStore
 from tooling.legacy.data_check import DataCheck
 from tooling.legacy.data_check import check_data
 from tooling.legacy.data_check import settle
+from tooling.legacy.data_inventory import Inventory
 from tooling.legacy.data_inventory import take_inventory
 from tooling.legacy.draft import Draft
 from tooling.legacy.draft import write_draft
@@ -195,7 +195,7 @@ def apply_custom(
     migrate(backend, database)
 
 
-def inventory_after(backend: Backend, database: str, public: Schema) -> dict[str, Any]:
+def inventory_after(backend: Backend, database: str, public: Schema) -> Inventory:
     """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
     snapshots = {"public": public, LEGACY_SCHEMA: schema_snapshot(backend, database, LEGACY_SCHEMA)}
     return take_inventory(backend, database, snapshots)
@@ -272,7 +272,7 @@ def write_bundle(
     return store.get(name)
 
 
-def row_counts(inventory: dict[str, Any]) -> dict[str, int]:
+def row_counts(inventory: Inventory) -> dict[str, int]:
     """Rows per `schema.table` from an inventory."""
     return {table: data["rows"] for table, data in sorted(inventory.items())}
 

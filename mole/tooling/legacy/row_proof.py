@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from schema.model import Schema
 from schema.quoting import identifier as quote_identifier
 from schema.quoting import literal as sql_literal
+from tooling.legacy.data_check import Place
 from tooling.legacy.data_inventory import SKIPPED_TABLES
 from tooling.server.backends import Backend
 
@@ -106,7 +106,7 @@ class RowComparison:
 
 
 def compare_rows(
-    backend: Backend, database: str, recorded: list[RecordedTable], places: dict[str, Any]
+    backend: Backend, database: str, recorded: list[RecordedTable], places: dict[str, Place]
 ) -> RowComparison:
     """Compare each recorded table with where it went.
 

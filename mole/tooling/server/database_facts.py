@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from typing import TypedDict
 
 from schema.model import Schema
 from schema.model import UnknownSnapshotFormat
@@ -21,7 +22,17 @@ def _json_from_command(backend: Backend, args: list[str], database: str | None) 
         raise ToolingError(f"`manage.py {args[0]}` printed something that is not JSON: {error}") from error
 
 
-def migration_state(backend: Backend, database: str | None = None) -> dict[str, Any]:
+class MigrationState(TypedDict):
+    """`manage.py migration_state`: `app.name` labels applied and unapplied, in plan order, and
+    each app's leaf and last applied migration names."""
+
+    applied: list[str]
+    unapplied: list[str]
+    heads: dict[str, str]
+    applied_heads: dict[str, str]
+
+
+def migration_state(backend: Backend, database: str | None = None) -> MigrationState:
     """Applied and unapplied migrations, and each app's head."""
     return _json_from_command(backend, ["migration_state"], database)
 
@@ -38,7 +49,7 @@ def schema_snapshot(backend: Backend, database: str | None = None, schema: str =
         raise ToolingError(f"`manage.py schema_snapshot` printed an unexpected snapshot: {error}") from error
 
 
-def data_collection_head(state: dict[str, Any]) -> str | None:
+def data_collection_head(state: MigrationState) -> str | None:
     """The last applied data_collection migration, the one users mean by 'head'."""
     name = state.get("applied_heads", {}).get("data_collection")
     return f"data_collection.{name}" if name else None
