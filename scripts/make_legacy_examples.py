@@ -20,7 +20,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from tooling.legacy.registry import read_registry
+from tooling.legacy.registry import registry_of
 from tooling.process import ProcessRunner
 from tooling.server.backends import LocalBackend
 from tooling.server.django_commands import migrate
@@ -105,7 +105,7 @@ def tiny_png(red: int, green: int, blue: int) -> bytes:
 
 
 def last_regular_migration(backend) -> str:
-    registry = read_registry(backend, MIGRATIONS)
+    registry = registry_of(backend, MIGRATIONS)
     custom = {migration.name for migration in registry.custom}
     return max(name for name in registry.migrations if name not in custom)
 

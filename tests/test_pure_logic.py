@@ -33,10 +33,10 @@ from schema.operations import WriteByHand
 from schema.planner import AlignmentPlanner
 from schema.planner import with_renames
 from schema.quoting import UnquotableText
-from schema.quoting import as_rendered
 from schema.quoting import identifier
 from schema.quoting import literal
 from schema.renames import RenameCandidate
+from schema.rendered_names import as_rendered
 from tooling.errors import ManifestInvalid
 from tooling.legacy.data_check import check_data
 from tooling.manifests import MANIFEST_VERSION

@@ -49,11 +49,11 @@ from .operations import SerialToIdentity
 from .operations import SetDefault
 from .operations import SetNotNull
 from .operations import WriteByHand
-from .quoting import as_rendered
 from .quoting import identifier as q
 from .quoting import literal
 from .renames import RenameCandidate
 from .renames import find_renames
+from .rendered_names import as_rendered
 
 Count = Callable[[str], int]  # runs a counting query on the legacy database
 

@@ -9,14 +9,6 @@ uses) a backslash is an ordinary character. Where a connection exists, prefer pa
 
 from __future__ import annotations
 
-import re
-
-from pglast.keywords import COL_NAME_KEYWORDS
-from pglast.keywords import RESERVED_KEYWORDS
-from pglast.keywords import TYPE_FUNC_NAME_KEYWORDS
-
-SIMPLE_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
-
 
 class UnquotableText(ValueError):
     """Text holding a NUL byte: PostgreSQL accepts it in no identifier and no string constant."""
@@ -47,12 +39,3 @@ def column_list(names: tuple[str, ...] | list[str]) -> str:
     """`("a", "b")` -> `"a", "b"`."""
     return ", ".join(identifier(name) for name in names)
 
-
-def as_rendered(name: str) -> str:
-    """`name` as PostgreSQL's catalog functions render it (`quote_identifier` in ruleutils.c):
-    bare when it is lowercase letters, digits, `_` and `$`, starts with a letter or `_`, and is
-    no keyword other than an unreserved one; quoted otherwise (`timestamp` -> `"timestamp"`)."""
-    keyword = name in RESERVED_KEYWORDS or name in COL_NAME_KEYWORDS or name in TYPE_FUNC_NAME_KEYWORDS
-    if SIMPLE_IDENTIFIER.fullmatch(name) and not keyword:
-        return name
-    return identifier(name)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from schema.compare import compare
+from schema.custom_migration import LEGACY_SCHEMA
 from schema.differences import Difference
 from schema.model import Schema
 from schema.model import Table
@@ -24,7 +25,7 @@ from tooling.process import last_lines
 from tooling.server.backends import Backend
 from tooling.server.database_facts import MigrationState
 from tooling.server.database_facts import migration_state
-from tooling.server.database_facts import schema_snapshot
+from tooling.server.database_facts import schema_snapshots
 from tooling.settings import Settings
 
 
@@ -49,9 +50,15 @@ class VerificationReport:
     database: str
     checks: list[CheckResult]
     differences: list[Difference]
-    # What the checks read, for callers that need it too (not part of the report).
-    schema: Schema = field(default_factory=Schema, repr=False)
+    # What the checks read, for callers that need it too (not part of the report): the schemas
+    # by name (public, and the legacy schema custom migrations move data into).
+    schemas: dict[str, Schema] = field(default_factory=dict, repr=False)
     migration_state: MigrationState = field(default_factory=dict, repr=False)
+
+    @property
+    def schema(self) -> Schema:
+        """The public schema as the checks read it."""
+        return self.schemas["public"]
 
     @property
     def ok(self) -> bool:
@@ -142,8 +149,9 @@ def verify_database(
         raise DatabaseNotFound(database, "run `invoke migrate` first")
     models_check = check_models_match_migrations(backend, database)
     state = migration_state(backend, database)
-    live = schema_snapshot(backend, database)
+    schemas = schema_snapshots(backend, database, ("public", LEGACY_SCHEMA))
+    live = schemas["public"]
     schema_check, differences = check_schema_matches_reference(backend, settings, live, at)
     checks = [models_check, check_migrations_applied(state, at.later if at else ()), schema_check,
               check_sequences_past_max(backend, database)]
-    return VerificationReport(database, checks, differences, schema=live, migration_state=state)
+    return VerificationReport(database, checks, differences, schemas=schemas, migration_state=state)

@@ -65,7 +65,7 @@ def write_draft(
     if not steps:
         raise ToolingError("nothing to draft: the dump's schema already equals the reference")
     lineage = loaded.lineage
-    existing = read_registry(backend, settings.migrations_dir).migrations
+    existing = read_registry(backend, settings).migrations
     path = settings.migrations_dir / f"{next_migration_name(existing, migration_name(name))}.py"
     text = render_migration(
         fingerprint=lineage.fingerprint,

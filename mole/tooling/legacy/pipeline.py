@@ -15,8 +15,6 @@ from dataclasses import field
 from datetime import date
 from pathlib import Path
 
-from schema.custom_migration import LEGACY_SCHEMA
-from schema.model import Schema
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
@@ -56,7 +54,6 @@ from tooling.manifests import utc_timestamp
 from tooling.server.backends import Backend
 from tooling.server.database_facts import data_collection_head
 from tooling.server.database_facts import migration_state
-from tooling.server.database_facts import schema_snapshot
 from tooling.server.django_commands import migrate
 from tooling.server.postgres_tools import DUMP_FORMAT
 from tooling.settings import Settings
@@ -124,7 +121,7 @@ def run_legacy(
     bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
     chosen = None
     if options.migration:
-        chosen = read_registry(backend, settings.migrations_dir).named(options.migration)
+        chosen = read_registry(backend, settings).named(options.migration)
     with loaded_legacy(
         backend, settings, path, keep=options.keep_scratch, progress=progress,
         source_encoding=options.source_encoding,
@@ -136,7 +133,7 @@ def run_legacy(
         outcome = LegacyOutcome("failed", lineage, loaded.database)
         custom = None
         if not lineage.exact or chosen is not None:
-            custom = chosen or read_registry(backend, settings.migrations_dir).for_fingerprint(
+            custom = chosen or read_registry(backend, settings).for_fingerprint(
                 lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
@@ -155,7 +152,8 @@ def run_legacy(
         set_past_max(backend, loaded.database, behind)
         outcome.sequences_set = [item.describe() for item in behind]
         outcome.verification = verify_database(backend, settings, loaded.database)
-        after = inventory_after(backend, loaded.database, outcome.verification.schema)
+        # Both schemas: data a custom migration moved into `legacy` is kept, not lost.
+        after = take_inventory(backend, loaded.database, outcome.verification.schemas)
         outcome.data = check_data(before, after)
         prove_rows(backend, loaded.database, rows, outcome.data)
         outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
@@ -193,12 +191,6 @@ def apply_custom(
     migrate(backend, database, custom.parent, fake=True)
     migrate(backend, database, custom.label)
     migrate(backend, database)
-
-
-def inventory_after(backend: Backend, database: str, public: Schema) -> Inventory:
-    """Both schemas: data moved into `legacy` by a custom migration is kept, not lost."""
-    snapshots = {"public": public, LEGACY_SCHEMA: schema_snapshot(backend, database, LEGACY_SCHEMA)}
-    return take_inventory(backend, database, snapshots)
 
 
 def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data: DataCheck) -> None:
@@ -243,7 +235,7 @@ def write_bundle(
         "versions": {
             "server": backend.tools.server_version(),
             "pg_dump": backend.tools.pg_dump_version(),
-            "django": backend.manage(["version"], capture=True).stdout.strip(),
+            "django": outcome.verification.migration_state["django_version"],
             "python": platform.python_version(),
         },
         "backend": backend.name,

@@ -10,9 +10,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from tooling.compliance.reference_schema import cached_by_migrations
 from tooling.errors import MigrationNotFound
 from tooling.errors import ToolingError
 from tooling.server.backends import Backend
+from tooling.settings import Settings
 
 APP = "data_collection"
 
@@ -60,19 +62,38 @@ class Registry:
         return found
 
 
-def read_registry(backend: Backend, migrations_dir: Path) -> Registry:
-    """The registry as Django loads it; paths point into `migrations_dir`.
+def registry_of(backend: Backend, migrations_dir: Path) -> Registry:
+    """The registry as Django loads it now; paths point into `migrations_dir`.
 
-    Raises ToolingError when the migrations cannot be loaded
-    (a draft that is not valid Python, for example), with manage.py's last line."""
+    Raises ToolingError (CommandFailed with manage.py's last line) when the migrations cannot be
+    loaded, a draft that is not valid Python for example."""
+    return registry_from(legacy_migrations(backend), migrations_dir)
+
+
+def read_registry(backend: Backend, settings: Settings) -> Registry:
+    """`registry_of`, cached like the lineage: it depends on the migration files alone, so it is
+    asked of Django once per set of them (any edit, a review included, makes a new key)."""
+    data = cached_by_migrations(settings, "registry", lambda: legacy_migrations(backend))
+    return registry_from(data, settings.migrations_dir)
+
+
+def legacy_migrations(backend: Backend) -> dict:
+    """`manage.py legacy_migrations`'s JSON. Raises ToolingError when it prints something else."""
     result = backend.manage(["legacy_migrations"], capture=True)
     try:
-        data = json.loads(result.stdout)
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise ToolingError(f"`manage.py legacy_migrations` printed something unexpected: {error}") from error
+
+
+def registry_from(data: dict, migrations_dir: Path) -> Registry:
+    """The registry from `manage.py legacy_migrations`'s JSON. Raises ToolingError for another shape."""
+    try:
         custom = tuple(
             CustomMigration(item["name"], migrations_dir / f"{item['name']}.py", item["fingerprint"],
                             bool(item["reviewed"]), item["parent"])
             for item in data["custom"]
         )
         return Registry(tuple(data["migrations"]), custom)
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    except (KeyError, TypeError) as error:
         raise ToolingError(f"`manage.py legacy_migrations` printed something unexpected: {error}") from error

@@ -24,8 +24,9 @@ def _json_from_command(backend: Backend, args: list[str], database: str | None) 
 
 class MigrationState(TypedDict):
     """`manage.py migration_state`: `app.name` labels applied and unapplied, in plan order, and
-    each app's leaf and last applied migration names."""
+    each app's leaf and last applied migration names, and the version of Django that read them."""
 
+    django_version: str
     applied: list[str]
     unapplied: list[str]
     heads: dict[str, str]
@@ -37,16 +38,22 @@ def migration_state(backend: Backend, database: str | None = None) -> MigrationS
     return _json_from_command(backend, ["migration_state"], database)
 
 
-def schema_snapshot(backend: Backend, database: str | None = None, schema: str = "public") -> Schema:
-    """One schema of the database (public by default), as `schema.catalog` reads it; empty in a
-    dry run. Raises ToolingError when the command's output is not a snapshot."""
-    data = _json_from_command(backend, ["schema_snapshot", "--schema", schema], database)
-    if not data:
-        return Schema(schema)
+def schema_snapshots(backend: Backend, database: str | None, schemas: tuple[str, ...]) -> dict[str, Schema]:
+    """Each of `schemas` of the database, as `schema.catalog` reads it, in one Django start.
+    Raises ToolingError when the command's output is not snapshots."""
+    args = ["schema_snapshot"]
+    for name in schemas:
+        args += ["--schema", name]
+    data = _json_from_command(backend, args, database)
     try:
-        return from_json(data)
+        return {name: from_json(data[name]) for name in schemas}
     except (UnknownSnapshotFormat, KeyError, TypeError, ValueError) as error:
         raise ToolingError(f"`manage.py schema_snapshot` printed an unexpected snapshot: {error}") from error
+
+
+def schema_snapshot(backend: Backend, database: str | None = None, schema: str = "public") -> Schema:
+    """One schema of the database (public by default); see `schema_snapshots`."""
+    return schema_snapshots(backend, database, (schema,))[schema]
 
 
 def data_collection_head(state: MigrationState) -> str | None:

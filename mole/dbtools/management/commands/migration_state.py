@@ -1,6 +1,7 @@
 """Print which migrations are applied and which are not, as JSON."""
 import json
 
+import django
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             if (app, name) in applied:
                 applied_heads[app] = name
         result = {
+            "django_version": django.get_version(),
             "applied": [f"{app}.{name}" for app, name in full_plan if (app, name) in applied],
             "unapplied": [f"{app}.{name}" for app, name in full_plan if (app, name) not in applied],
             "heads": heads,
