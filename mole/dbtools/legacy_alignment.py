@@ -27,6 +27,7 @@ class UnreviewedDraft(Exception):
 class AlignLegacySchema(migrations.RunPython):
     """Run a custom migration's steps on the one legacy schema it handles (by fingerprint);
     a no-op on any other database. Raises UnreviewedDraft for a draft nobody reviewed."""
+
     def __init__(self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str) -> None:
         self.fingerprint = fingerprint
         self.steps = steps

@@ -36,6 +36,7 @@ class Place(TypedDict):
 class DataCheck:
     """What a migration did to the data: rows kept, losses, conversions, moves, added rows and
     filled NULLs, and where each original table and column is now (for the row proof)."""
+
     kept_rows: int = 0
     losses: list[str] = field(default_factory=list)
     converted: list[str] = field(default_factory=list)

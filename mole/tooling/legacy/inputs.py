@@ -39,6 +39,7 @@ DUMPED_BY = re.compile(rb"^-- Dumped by pg_dump version (\S+)", re.MULTILINE)
 class LegacyInput:
     """An input file: its path, its kind (detected from its first bytes), size in bytes, and
     the pg_dump version its header names."""
+
     path: Path
     kind: str
     size: int
