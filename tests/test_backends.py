@@ -161,9 +161,11 @@ def test_every_task_documents_every_option():
 @pytest.mark.parametrize(
     "url, problem",
     [("postgresql://u:s3cret@host:notaport/mole", "its port 'notaport' is not a number"),
-     ("postgresql://u:s3cret@[::1/mole", 'looking for matching "]" in IPv6 host address'),
-     ("postgresql://u:s3cret@host/mole?keepalives=1", "no environment variable for its parameter")],
-    ids=["bad-port", "broken-ipv6", "parameter-without-variable"],
+     ("postgresql://u:s3cret@[::1/mole", "in IPv6 host address"),
+     ("postgresql://u:s3cret@host/mole?keepalives=1", "no environment variable for its parameter"),
+     ("postgresql://u:s3cret%zz@host/mole", "invalid percent-encoded token"),
+     ("postgresql://u@host/mole?password=s3cret%00", "forbidden value %00")],
+    ids=["bad-port", "broken-ipv6", "parameter-without-variable", "bad-percent-encoding", "nul-in-password"],
 )
 def test_a_malformed_url_is_one_line_without_the_password(project, url, problem):
     result = project.invoke("status", extra_env={"INVOKE_MOLE_BACKEND": "url", "INVOKE_MOLE_URL": url})

@@ -294,7 +294,9 @@ def test_an_altered_bundle_names_each_altered_file(tmp_path):
 
     store = BundleStore(tmp_path)
     manifest = {"name": "b", "created_utc": "2026-11-30T16:12:40Z", "migration_head": None,
-                "source": {"file": "x.sql", "format": "plain"}, "migrated_dump": {"file": "migrated.dump"}}
+                "source": {"file": "x.sql", "format": "plain", "size_bytes": 1},
+                "migrated_dump": {"file": "migrated.dump", "format": "custom"},
+                "verification": {"ok": True, "checks": {}}}
     with store.creating("b", manifest) as folder:
         (folder / "kept.txt").write_text("kept")
         (folder / "changed.txt").write_text("before")
@@ -329,3 +331,12 @@ def test_a_renamed_key_column_is_followed_by_the_foreign_keys_that_reference_it(
     renamed = with_renames(mole(old_entity, old_pose),
                            [RenameCandidate("column", "data_collection_entity", "ident", "id")])
     assert compare(mole(entity_table(), pose_table()), renamed) == []
+
+
+def test_a_bundle_manifest_is_checked_below_its_top_level():
+    bundle = {"name": "b", "created_utc": "2026-11-30T16:12:40Z", "migration_head": None, "files": {},
+              "source": {"file": "x.sql", "format": "plain", "size_bytes": "12"},
+              "migrated_dump": {"file": "migrated.dump", "format": "custom"},
+              "verification": {"ok": True, "checks": {}}}
+    with pytest.raises(ManifestInvalid, match=r"\(source/size_bytes\): '12' is not of type 'integer'"):
+        check_manifest(bundle, "bundle", "bundle b")

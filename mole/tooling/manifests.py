@@ -41,12 +41,30 @@ BACKUP_SCHEMA = {
 }
 BUNDLE_SCHEMA = {
     "type": "object",
-    "required": ["name", "created_utc", "files", "source", "migration_head", "migrated_dump"],
+    "required": ["name", "created_utc", "files", "source", "migration_head", "migrated_dump", "verification"],
     "properties": {
         **_COMMON,
         "files": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
-        "source": {"type": "object", "required": ["file", "format"]},
-        "migrated_dump": {"type": "object", "required": ["file"]},
+        "source": {
+            "type": "object",
+            "required": ["file", "format", "size_bytes"],
+            "properties": {
+                "file": {"type": "string", "minLength": 1},
+                "format": {"type": "string"},
+                "size_bytes": {"type": "integer", "minimum": 0},
+                "dumped_by_pg_dump": {"type": ["string", "null"]},
+            },
+        },
+        "migrated_dump": {
+            "type": "object",
+            "required": ["file", "format"],
+            "properties": {"file": {"type": "string", "minLength": 1}, "format": {"type": "string"}},
+        },
+        "verification": {
+            "type": "object",
+            "required": ["ok", "checks"],
+            "properties": {"ok": {"type": "boolean"}, "checks": {"type": "object"}},
+        },
         "custom_migration": {"type": ["string", "null"]},
         "started_from": {"type": ["string", "null"]},
     },

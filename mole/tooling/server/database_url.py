@@ -9,6 +9,8 @@ and 32.15 "Environment Variables").
 
 from __future__ import annotations
 
+import re
+
 from psycopg2 import ProgrammingError
 from psycopg2.extensions import parse_dsn
 
@@ -28,6 +30,7 @@ ENVIRONMENT_OF = {
     "target_session_attrs": "PGTARGETSESSIONATTRS", "load_balance_hosts": "PGLOADBALANCEHOSTS",
 }
 DEFAULT_PORT = "5432"
+QUOTED = re.compile(r'"[^"]*"?')
 
 
 class InvalidDatabaseUrl(ValueError):
@@ -45,9 +48,10 @@ def parse_database_url(url: str) -> dict[str, str]:
     try:
         parameters = parse_dsn(url)
     except ProgrammingError as error:
-        # libpq quotes the URL it could not read: keep its reason, never the URL.
-        reason = str(error).removeprefix("invalid dsn: ").strip().replace(url, "<the url>")
-        raise InvalidDatabaseUrl(reason.split(' in URI: "')[0]) from None
+        # libpq quotes what it could not read (the URL, or a part of it such as a password): keep
+        # its reason, never a quoted part.
+        reason = str(error).removeprefix("invalid dsn: ").strip().split(' in URI: "')[0]
+        raise InvalidDatabaseUrl(QUOTED.sub('"…"', reason)) from None
     port = parameters.get("port", "")
     if port and not all(part.isdigit() for part in port.split(",")):
         raise InvalidDatabaseUrl(f"its port {port!r} is not a number")

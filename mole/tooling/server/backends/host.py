@@ -154,7 +154,8 @@ class UrlBackend(HostBackend):
     def describe_address(self) -> str:
         """`host:port` of the server (never the user or password)."""
         host = self.parameters.get("host") or self.parameters.get("hostaddr")
-        return f"{host}:{self.parameters['port']}"
+        shown = f"[{host}]" if ":" in host and not host.startswith("/") else host
+        return f"{shown}:{self.parameters['port']}"
 
     def describe(self) -> str:
         """`url (host:port)`, never the user or password."""
