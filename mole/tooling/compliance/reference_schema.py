@@ -56,6 +56,7 @@ def snapshot_at(reference: Schema, step_tables: dict[str, Table]) -> Schema:
 
 def reference_snapshot(backend: Backend, settings: Settings) -> Schema:
     """The schema of a fresh database migrated to the head; cached."""
+
     def build():
         with backend.admin.scratch_database("reference") as scratch:
             migrate(backend, scratch)

@@ -57,6 +57,7 @@ def write_draft(
     write them as a migration after the last one of the history, numbered after every migration
     Django loads. Raises ToolingError when nothing differs or the file cannot be written,
     UnsafeName for a bad `name`."""
+
     def count(query: str) -> int:
         return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
 
