@@ -16,10 +16,14 @@ $(BIN)/activate: requirements.txt pyproject.toml
 	touch $(BIN)/activate
 
 .PHONY: setup
-setup: $(BIN)/activate ## Create .venv from the pinned requirements
+setup: $(BIN)/activate postgres ## Create .venv from the pinned requirements; PostgreSQL with PostGIS if missing
+
+.PHONY: postgres
+postgres: ## Install Debian's PostgreSQL and PostGIS (major in compose/.env), GDAL and GEOS, if missing (root or sudo)
+	scripts/install_postgres.sh
 
 .PHONY: demo
-demo: setup ## Embedded server up, migrate, sample data, backup, verify, then a legacy example into a bundle
+demo: setup ## Local server up, migrate, sample data, backup, verify, then a legacy example into a bundle
 	$(INVOKE) demo
 
 .PHONY: browser
@@ -27,7 +31,7 @@ browser: ## Install Debian's chromium and chromium-driver for the browser test, 
 	scripts/install_browser.sh
 
 .PHONY: test
-test: setup browser ## Run the test suite (real embedded PostgreSQL, and headless Chromium for one test)
+test: setup browser ## Run the test suite (real local PostgreSQL with PostGIS, and headless Chromium for one test)
 	$(BIN)/pytest
 
 .PHONY: check
@@ -36,6 +40,6 @@ check: setup ## Lint, and fail if models changed without a migration
 	$(INVOKE) makemigrations --check
 
 .PHONY: clean
-clean: ## Stop the embedded server and remove .venv and .mole (backups are kept)
+clean: ## Stop the local server and remove .venv and .mole (backups are kept)
 	-$(INVOKE) down --backend local
 	rm -rf $(VENV) .mole

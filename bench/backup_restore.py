@@ -1,7 +1,7 @@
 """Benchmark: `invoke backup` / `invoke restore` against raw `pg_dump` / `pg_restore` on the same data.
 
 Prints times and ratios (and the task's peak memory); asserts nothing. Uses its own
-embedded server in a temporary folder, so it never touches `.mole/`.
+local server in a temporary folder, so it never touches `.mole/`.
 
     .venv/bin/python bench/backup_restore.py [--poses 1000000]
 """

@@ -1,4 +1,4 @@
-"""What the benchmarks share: a private embedded server, pose rows to fill it, a timer."""
+"""What the benchmarks share: a private local server, pose rows to fill it, a timer."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Iterator
 
 from tooling.process import ProcessRunner
-from tooling.server.embedded_server import EmbeddedServer
-from tooling.server.embedded_server import binaries_dir
+from tooling.server.local_server import LocalServer
+from tooling.server.local_server import binaries_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,9 +61,9 @@ def timed_raw_restore(env: dict[str, str], dump: Path, database: str) -> float:
 
 @contextmanager
 def bench_server(database: str) -> Iterator[tuple[Path, dict[str, str]]]:
-    """A started embedded server in a temporary folder, and the environment for invoke and the tools."""
+    """A started local server in a temporary folder, and the environment for invoke and the tools."""
     work = Path(tempfile.mkdtemp(prefix="mole-bench-"))
-    server = EmbeddedServer(work / "server", ProcessRunner())
+    server = LocalServer(work / "server", ProcessRunner())
     try:
         server.start()
         yield (

@@ -4,7 +4,7 @@ One trial holds N poses of one entity (the worst case for a pose track). Prints:
 the first open (restore, migrate, login, server up) against a raw `pg_restore`
 of the same dump; a reopen, which reuses the copy; the overview page against
 `psql` running the page's own track query; and the web server's peak memory.
-Asserts nothing; uses its own embedded server in a temporary folder.
+Asserts nothing; uses its own local server in a temporary folder.
 
     .venv/bin/python bench/open_overview.py [--poses 1000000]
 """

@@ -22,7 +22,7 @@ EXIT_NOT_COMPLIANT = 1
 @task(help={"backend": BACKEND_HELP})
 @reports_errors
 def up(c, backend=None):
-    """Start the database (embedded server, or the Compose stack) and create the live database."""
+    """Start the database (local server, or the Compose stack) and create the live database."""
     chosen = backend_of(c, backend, ready=False)
     chosen.up()
     for repaired in chosen.ensure_ready():
@@ -34,7 +34,7 @@ def up(c, backend=None):
 @task(help={"backend": BACKEND_HELP})
 @reports_errors
 def down(c, backend=None):
-    """Stop what `up` started (the embedded server, or the Compose stack). Data is kept."""
+    """Stop what `up` started (the local server, or the Compose stack). Data is kept."""
     chosen = backend_of(c, backend, ready=False)
     chosen.down()
     print(f"Down: {chosen.describe()}.")

@@ -1,4 +1,4 @@
-"""Fixtures: one real embedded PostgreSQL for the session, and a private project copy per test.
+"""Fixtures: one real local PostgreSQL with PostGIS for the session, and a private project copy per test.
 
 Each test works in its own copy of the repository (so it may edit models or
 migrations) and its own live database on the shared server; nothing touches
@@ -20,8 +20,8 @@ import psycopg2
 import pytest
 
 from tooling.process import ProcessRunner
-from tooling.server.embedded_server import EmbeddedServer
-from tooling.server.embedded_server import binaries_dir
+from tooling.server.local_server import LocalServer
+from tooling.server.local_server import binaries_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,7 @@ MIGRATION_FILES = sorted(path.stem for path in MIGRATIONS.glob("[0-9][0-9][0-9][
 HEAD = f"data_collection.{MIGRATION_FILES[-1]}"
 NEXT_NUMBER = f"{int(MIGRATION_FILES[-1][:4]) + 1:04d}"
 INVOKE = str(Path(sys.executable).parent / "invoke")
+THROWAWAY_SETTINGS = (("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"))
 
 
 @dataclass
@@ -55,12 +56,13 @@ class Server:
 @pytest.fixture(scope="session")
 def server():
     data_dir = Path(tempfile.mkdtemp(prefix="mole-test-"))
-    embedded = EmbeddedServer(data_dir, ProcessRunner())
-    embedded.start()
-    found = Server(data_dir, embedded.client_environment())
+    # Its data is thrown away after the run: no need to survive a crash of the machine.
+    local = LocalServer(data_dir, ProcessRunner(), settings=THROWAWAY_SETTINGS)
+    local.start()
+    found = Server(data_dir, local.client_environment())
     found.sql("postgres", "CREATE ROLE mole SUPERUSER LOGIN")
     yield found
-    embedded.stop()
+    local.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -1,4 +1,4 @@
-"""The url backend, the embedded server's lifecycle, backend choice and settings parsing."""
+"""The url backend, the local server's lifecycle, backend choice and settings parsing."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,8 @@ import pytest
 from tooling.errors import ToolingError
 from tooling.process import ProcessRunner
 from tooling.server.backends import select_backend
-from tooling.server.embedded_server import EmbeddedServer
+from tooling.server.local_server import LocalServer
+from tooling.server.local_server import postgres_major
 from tooling.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,18 +67,18 @@ def test_url_backend_tells_a_refused_login_from_an_unreachable_server(project):
     assert line.endswith("check the user and password in mole.url") and "not-this-one" not in line
 
 
-def test_embedded_server_up_status_down(project, tmp_path):
+def test_local_server_up_status_down(project, tmp_path):
     data_dir = tmp_path / "own-server"
     env = {"INVOKE_MOLE_DATA_DIR": str(data_dir)}
     assert "not running" in project.invoke("status", check=True, extra_env=env).stdout
     project.invoke("up", check=True, extra_env=env)
     assert (data_dir / "pgdata" / "PG_VERSION").exists()
     running = project.invoke("status", check=True, extra_env=env).stdout
-    assert "PostgreSQL 18" in running and f"database:   {project.database}" in running
+    assert f"PostgreSQL {postgres_major()}." in running and f"database:   {project.database}" in running
     project.invoke("up", check=True, extra_env=env)  # reused, not restarted
     project.invoke("down", check=True, extra_env=env)
     assert "not running" in project.invoke("status", check=True, extra_env=env).stdout
-    stopped = EmbeddedServer(data_dir, ProcessRunner())
+    stopped = LocalServer(data_dir, ProcessRunner())
     assert not stopped.is_running()
     assert not stopped.socket_dir.exists()
 

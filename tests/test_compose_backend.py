@@ -1,7 +1,7 @@
 """The compose backend: the exact commands it emits, and a full run through the stand-in docker.
 
 No Docker engine runs on the test machines; `tests/stand_in/docker` executes each
-`docker compose exec -T SERVICE CMD...` locally against the embedded test server.
+`docker compose exec -T SERVICE CMD...` locally against the local test server.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The pages `invoke open` serves for an example bundle, checked over real HTTP.
 
 They come from the real `manage.py runserver` that `invoke open` starts, against
-a copy restored into the embedded PostgreSQL. Expected numbers are read from that
+a copy restored into the local PostgreSQL. Expected numbers are read from that
 copy with SQL, never written into the test. One session serves the whole module.
 """
 

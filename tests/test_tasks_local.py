@@ -7,6 +7,8 @@ from conftest import HEAD
 from conftest import MIGRATION_FILES
 from conftest import NEXT_NUMBER
 
+from tooling.server.local_server import postgres_major
+
 MODEL_CHANGE = (
     "\n\nclass Weather(models.Model):\n"
     "    trial = models.ForeignKey(Trial, on_delete=models.CASCADE)\n"
@@ -87,8 +89,8 @@ def test_migrate_plan_and_fake(project):
 def test_status_reports_head_and_unapplied(migrated):
     migrated.invoke("migrate", "--app", "data_collection", "--target", "0008", check=True)
     result = migrated.invoke("status", check=True)
-    assert "local (embedded PostgreSQL" in result.stdout
-    assert "PostgreSQL 18" in result.stdout
+    assert "local (PostgreSQL with PostGIS" in result.stdout
+    assert f"PostgreSQL {postgres_major()}." in result.stdout
     assert "head:       data_collection.0008_pose_entity_time_index" in result.stdout
     later = [name for name in MIGRATION_FILES if name[:4] > "0008"]
     assert f"unapplied:  {len(later)}" in result.stdout
@@ -100,8 +102,8 @@ def test_backup_writes_dump_and_manifest(migrated):
     manifest = json.loads(dump.with_suffix(".json").read_text())
     assert manifest["size_bytes"] == dump.stat().st_size
     assert manifest["migration_head"] == HEAD
-    assert manifest["server_version"].startswith("18")
-    assert "pg_dump (PostgreSQL) 18" in manifest["pg_dump_version"]
+    assert manifest["server_version"].startswith(f"{postgres_major()}.")
+    assert f"pg_dump (PostgreSQL) {postgres_major()}." in manifest["pg_dump_version"]
     assert dump.read_bytes()[:5] == b"PGDMP"
     assert str(dump) in result.stdout
     listing = migrated.invoke("backups", check=True)

@@ -20,12 +20,17 @@ from .model import Index
 from .model import Schema
 from .model import Table
 
+# Tables that belong to an extension (postgis's `spatial_ref_sys`) are the extension's, not the
+# schema's: pg_depend records them with deptype 'e' (PostgreSQL docs, "pg_depend").
+OWN_TABLE = """NOT EXISTS (SELECT 1 FROM pg_depend member WHERE member.classid = 'pg_class'::regclass
+                  AND member.objid = {alias}.oid AND member.deptype = 'e')"""
+
 TABLES = """
 SELECT c.relname
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p')
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND {own_table}
 ORDER BY c.relname
-"""
+""".format(own_table=OWN_TABLE.format(alias="c"))
 
 # An array column's element type is pg_type.typelem; its name is the base.
 COLUMNS = """
@@ -39,8 +44,9 @@ JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type element ON element.oid = t.typelem AND t.typcategory = 'A'
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND {own_table}
 ORDER BY c.relname, a.attnum
-"""
+""".format(own_table=OWN_TABLE.format(alias="c"))
 
 # contype 'n' (PostgreSQL 18's catalogued NOT NULL) is left out: nullability is a column property.
 CONSTRAINTS = """
@@ -56,9 +62,9 @@ FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class referenced ON referenced.oid = con.confrelid
-WHERE n.nspname = %(schema)s AND con.contype IN ('p', 'u', 'f', 'c', 'x')
+WHERE n.nspname = %(schema)s AND con.contype IN ('p', 'u', 'f', 'c', 'x') AND {own_table}
 ORDER BY c.relname, con.contype, pg_get_constraintdef(con.oid)
-"""
+""".format(own_table=OWN_TABLE.format(alias="c"))
 
 # Indexes that back a constraint are compared as that constraint.
 INDEXES = """
@@ -73,11 +79,11 @@ JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
-WHERE n.nspname = %(schema)s
+WHERE n.nspname = %(schema)s AND {own_table}
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid
                   AND con.conrelid = ix.indrelid)
 ORDER BY t.relname, pg_get_indexdef(ix.indexrelid)
-"""
+""".format(own_table=OWN_TABLE.format(alias="t"))
 
 SEQUENCE_DEFAULT = re.compile(r"^nextval\('[^']*'::regclass\)$")
 INDEX_BODY = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ (USING .*)$")

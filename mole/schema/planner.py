@@ -55,7 +55,17 @@ from .renames import RenameCandidate
 from .renames import find_renames
 from .rendered_names import as_rendered
 
-Count = Callable[[str], int]  # runs a counting query on the legacy database
+Count = Callable[[str], int]  # runs a counting query (one session) on the legacy database
+# Whether a value's text converts to a type: PostgreSQL 16's pg_input_is_valid, for 15 too. A
+# session's own function (pg_temp), so the database keeps nothing; `type_text` is the reference's.
+CONVERTIBLE_FUNCTION = """CREATE FUNCTION pg_temp.mole_convertible(value text, type_text text) RETURNS boolean
+LANGUAGE plpgsql AS $convertible$
+BEGIN
+    EXECUTE format('SELECT %L::%s', value, type_text);
+    RETURN true;
+EXCEPTION WHEN others THEN
+    RETURN false;
+END $convertible$;"""
 
 
 def rendered_token(name: str) -> re.Pattern[str]:
@@ -228,8 +238,8 @@ class AlignmentPlanner:
         table, column, want = difference.table, difference.object, difference.expected
         source = self.legacy_name(table, column)
         invalid = self.count(
-            f"SELECT count(*) FROM {self.legacy_name(table)} WHERE {source} IS NOT NULL "
-            f"AND NOT pg_input_is_valid({source}::text, {literal(want)})"
+            f"{CONVERTIBLE_FUNCTION} SELECT count(*) FROM {self.legacy_name(table)} "
+            f"WHERE {source} IS NOT NULL AND NOT pg_temp.mole_convertible({source}::text, {literal(want)})"
         )
         operation = AlterColumnType(table, column, want, difference.actual)
         note = (f"{invalid} values of {table}.{column} cannot be converted to {want}: "

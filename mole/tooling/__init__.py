@@ -1,6 +1,6 @@
 """Host-side tooling for Mole's database, arranged by job:
 
-- `server`: where the database runs (backends: local, compose, url; the embedded server), the one
+- `server`: where the database runs (backends: local, compose, url; the local server), the one
   owner of psql/pg_dump/pg_restore command lines, database administration, database URLs;
 - `backups`: backups on disk, taking and restoring them;
 - `compliance`: the reference schema, the lineage of Mole's history, verification, sequences;

@@ -66,8 +66,9 @@ def load_dump_as(backend: Backend, dump: Path, target: str) -> None:
     purpose = f"{RESTORING_INTO} {target}"
     refuse_concurrent_restore(backend, target, purpose)
     # Dropped afterwards whatever happens: after the swap, the name is gone and nothing is dropped.
-    with backend.admin.scratch_database("restore", note=purpose) as staging:
+    with backend.admin.scratch_database("restore", note=purpose, bare=True) as staging:
         backend.tools.restore(staging, dump)
+        backend.admin.ensure_extensions(staging)
         pause_point("restore-staged")
         if backend.runner.dry or backend.admin.database_exists(target):
             backend.admin.replace_database(target, staging)

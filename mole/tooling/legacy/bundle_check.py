@@ -47,7 +47,8 @@ def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> Bundle
     if not head:
         raise ToolingError(f"bundle {bundle.name}'s manifest records no migration head")
     at = history_point(backend, settings, head)
-    with backend.admin.scratch_database("bundle_check") as scratch:
+    with backend.admin.scratch_database("bundle_check", bare=True) as scratch:
         backend.tools.restore(scratch, bundle.migrated_dump)
+        backend.admin.ensure_extensions(scratch)
         report = verify_database(backend, settings, scratch, at=at if at.later else None)
     return BundleCheck(head, at.later, report)

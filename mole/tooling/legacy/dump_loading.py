@@ -32,6 +32,7 @@ from typing import Iterator
 from pglast import ast
 
 from schema.quoting import identifier as sql_identifier
+from schema.quoting import literal as sql_literal
 from tooling.errors import CommandFailed
 from tooling.errors import DumpTooNew
 from tooling.errors import MissingExtension
@@ -64,6 +65,26 @@ from tooling.server.backends import Backend
 from tooling.versions import major_release
 
 HEAD_LINES = 40
+
+EXTENSION_CONFIG_TABLES = """
+SELECT n.nspname || '|' || c.relname FROM pg_extension e
+CROSS JOIN unnest(e.extconfig) AS member(oid) JOIN pg_class c ON c.oid = member.oid
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'
+"""
+# The GRANTs that let a role fill the named extensions' configuration tables and sequences, where
+# the tooling's user may give them (a superuser; a url backend's user may not: see script_stream).
+EXTENSION_CONFIG_GRANTS = """
+WITH config AS (
+    SELECT c.oid, c.relkind, c.relnamespace FROM pg_extension e
+    CROSS JOIN unnest(e.extconfig) AS member(oid) JOIN pg_class c ON c.oid = member.oid
+    WHERE e.extname IN (%(extensions)s) AND has_table_privilege(c.oid, 'SELECT WITH GRANT OPTION')
+)
+SELECT DISTINCT format('GRANT USAGE ON SCHEMA %%I TO %%I', n.nspname, %(role)s)
+FROM config JOIN pg_namespace n ON n.oid = config.relnamespace
+UNION ALL
+SELECT format('GRANT %%s ON %%s TO %%I', CASE relkind WHEN 'S' THEN 'USAGE, UPDATE' ELSE 'INSERT' END,
+              oid::regclass, %(role)s) FROM config
+"""
 
 
 @dataclass(frozen=True)
@@ -114,17 +135,18 @@ def load_dump(
     wanted = refuse_unknown_extensions(backend, database, head, legacy.path.name)
     with owning_role(backend, database) as role:
         created_schemas = create_extensions(backend, database, wanted, head, role)
+        extensions = tuple(sorted(installed_extensions(backend, database)))
         pause_point("load")
         policy = DumpPolicy(
             legacy.path.name,
             created_extensions=frozenset(request.name for request in wanted),
             created_schemas=created_schemas,
+            extension_tables=extension_tables(backend, database),
             source_encoding=encoding,
         )
         with script_lines(backend, legacy, progress=progress) as lines:
             run_script(backend, database, role, script_chunks(lines, policy, legacy), legacy.path.name)
-    refuse_dump_code(backend, database, legacy.path.name,
-                     extensions=tuple(request.name for request in wanted), schemas=created_schemas)
+    refuse_dump_code(backend, database, legacy.path.name, extensions=extensions, schemas=created_schemas)
     return LoadReport(dict(policy.skipped), encoding, tuple(request.name for request in wanted),
                       head.dumped_by or legacy.dumped_by)
 
@@ -222,27 +244,76 @@ def refuse_unknown_extensions(
 def create_extensions(
     backend: Backend, database: str, wanted: tuple[ExtensionRequest, ...], head: ScriptHead, role: LoadRole
 ) -> frozenset[str]:
-    """Create the extensions as the tooling's user; returns the dump's schemas made for them.
+    """Create the extensions the database lacks, as the tooling's user; returns the dump's
+    schemas that exist now (the database's own, or made here for an extension), whose
+    CREATE SCHEMA in the dump is left out.
 
     An extension placed in a schema of the dump's needs that schema first: it is made
-    here, owned by the load role, and the dump's own CREATE SCHEMA for it is left out.
+    here, owned by the load role. An extension the database has already (the tooling
+    creates Mole's in every database) is not created again: that needs no superuser.
     """
+    installed = installed_extensions(backend, database)
+    present = schemas_present(backend, database, head.schemas - BUILT_IN_SCHEMAS)
     statements: list[str] = []
-    made: set[str] = set()
     for request in wanted:
+        if request.name in installed:
+            continue
         schema = request.schema
-        if schema and schema not in BUILT_IN_SCHEMAS and schema in head.schemas and schema not in made:
+        if schema and schema not in BUILT_IN_SCHEMAS and schema in head.schemas and schema not in present:
             statements.append(
-                f"CREATE SCHEMA IF NOT EXISTS {sql_identifier(schema)} "
-                f"AUTHORIZATION {quote_identifier(role.name)}"
+                f"CREATE SCHEMA {sql_identifier(schema)} AUTHORIZATION {quote_identifier(role.name)}"
             )
-            made.add(schema)
+            present.add(schema)
         placed = f" WITH SCHEMA {sql_identifier(schema)}" if schema and (
-            schema in BUILT_IN_SCHEMAS or schema in made) else ""
+            schema in BUILT_IN_SCHEMAS or schema in present) else ""
         statements.append(f"CREATE EXTENSION IF NOT EXISTS {sql_identifier(request.name)}{placed}")
     if statements:
         backend.tools.statements(statements, database=database)
-    return frozenset(made)
+        present |= schemas_present(backend, database, head.schemas - BUILT_IN_SCHEMAS)
+    if wanted:
+        grant_extension_config(backend, database, role, wanted)
+    return frozenset(present)
+
+
+def installed_extensions(backend: Backend, database: str) -> set[str]:
+    """The extensions `database` has."""
+    return set(backend.tools.query("SELECT extname FROM pg_extension", database=database).stdout.split())
+
+
+def extension_tables(backend: Backend, database: str) -> frozenset[tuple[str, str]]:
+    """The configuration tables of the extensions `database` has, as (schema, table)."""
+    found = backend.tools.query(EXTENSION_CONFIG_TABLES, database=database)
+    return frozenset(tuple(line.split("|", 1)) for line in found.stdout.splitlines() if line)
+
+
+def schemas_present(backend: Backend, database: str, names: frozenset[str]) -> set[str]:
+    """Those of `names` that exist: made by an extension's script (postgis_tiger_geocoder makes
+    `tiger_data`), so the dump's own CREATE SCHEMA for them is left out."""
+    if not names:
+        return set()
+    found = backend.tools.query(
+        f"SELECT nspname FROM pg_namespace WHERE nspname IN ({', '.join(map(sql_literal, sorted(names)))})",
+        database=database,
+    )
+    return set(found.stdout.split())
+
+
+def grant_extension_config(
+    backend: Backend, database: str, role: LoadRole, wanted: tuple[ExtensionRequest, ...]
+) -> None:
+    """Let the load role fill the extensions' configuration tables, which pg_dump dumps
+    (`spatial_ref_sys`, `topology.topology`, tiger's settings): their rows are the user's
+    (PostgreSQL docs, "Extension Configuration Tables")."""
+    grants = backend.tools.query(
+        EXTENSION_CONFIG_GRANTS % {
+            "role": sql_literal(role.name),
+            "extensions": ", ".join(sql_literal(request.name) for request in wanted),
+        },
+        database=database,
+    )
+    statements = [line for line in grants.stdout.splitlines() if line]
+    if statements:
+        backend.tools.statements(statements, database=database)
 
 
 def run_script(

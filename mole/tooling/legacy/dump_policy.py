@@ -75,6 +75,8 @@ UNESCAPE = re.compile(rb"\\(.)")
 BOOLEAN_WORDS = {"on": True, "true": True, "off": False, "false": False}
 
 KEEP = "keep"
+# Why a COPY into an extension's configuration table is held back: left out when no row follows.
+EXTENSION_DATA = "data of an extension's configuration table"
 SKIP = "skip"
 REPLACE = "replace"
 
@@ -110,13 +112,15 @@ class DumpPolicy:
     """Decides piece after piece; remembers what the dump did so far.
 
     `source` names the dump in messages. `created_extensions` and `created_schemas`
-    are what the tooling made before the load; `source_encoding` replaces the
+    are what the tooling made before the load; `extension_tables` the extensions'
+    configuration tables, as (schema, table); `source_encoding` replaces the
     dump's `SET client_encoding`.
     """
 
     source: str
     created_extensions: frozenset[str] = frozenset()
     created_schemas: frozenset[str] = frozenset()
+    extension_tables: frozenset[tuple[str, str]] = frozenset()
     source_encoding: str | None = None
     standard_conforming_strings: bool = True
     client_encoding: str | None = None
@@ -140,8 +144,12 @@ class DumpPolicy:
         else:
             decision = self.statement(piece)
         if decision.action == SKIP:
-            self.skipped[decision.why] = self.skipped.get(decision.why, 0) + 1
+            self.left_out(decision.why)
         return decision
+
+    def left_out(self, why: str) -> None:
+        """Count one statement left out for `why` (the report lists them)."""
+        self.skipped[why] = self.skipped.get(why, 0) + 1
 
     def meta_command(self, piece: Piece) -> Decision:
         """A psql backslash command: only the few pg_dump writes are allowed."""
@@ -201,6 +209,9 @@ class DumpPolicy:
             enums.ObjectType.OBJECT_DATABASE, enums.ObjectType.OBJECT_EXTENSION
         ):
             return Decision(SKIP, "comments on the database and extensions")
+        if (isinstance(node, ast.CommentStmt) and node.objtype == enums.ObjectType.OBJECT_SCHEMA
+                and node.object.sval in self.created_schemas):
+            return Decision(SKIP, "comments on the extensions' schemas (they exist before the load)")
         if isinstance(node, ast.CreateExtensionStmt):
             if node.extname in self.created_extensions:
                 return Decision(SKIP, "CREATE EXTENSION (the tooling created them)")
@@ -265,6 +276,8 @@ class DumpPolicy:
             raise self.refuse(piece, "COPY to or from a file or program of the server (or to the client): "
                                      "a dump's COPY reads only the lines that follow it")
         self.copy_target = node
+        if (node.relation.schemaname or "public", node.relation.relname) in self.extension_tables:
+            return Decision(KEEP, EXTENSION_DATA, node=node)
         return Decision(KEEP, node=node)
 
     @staticmethod

@@ -24,7 +24,9 @@ from tooling.server.server_sql import role_exists_query
 from tooling.server.server_sql import terminate_sessions_of
 
 SCRAM_ITERATIONS = 4096
-ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
+# INHERIT: its one membership is pg_database_owner's, which owns `public`; before PostgreSQL 16 a
+# NOINHERIT owner could not create there (docs, "Predefined Roles", "Role Membership").
+ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""Where the database runs: backends, the embedded server, client tools, administration, URLs."""
+"""Where the database runs: backends, the local server, client tools, administration, URLs."""

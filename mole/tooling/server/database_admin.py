@@ -17,6 +17,7 @@ from tooling.fault_injection import fault_point
 from tooling.fault_injection import pause_point
 from tooling.names import quote_identifier
 from tooling.process import ProcessRunner
+from tooling.server.extensions import create_extensions_sql
 from tooling.server.postgres_tools import PostgresTools
 from tooling.server.server_sql import name_literal
 
@@ -39,13 +40,28 @@ class DatabaseAdmin:
         """True when database `name` exists on the server."""
         return self.tools.value(f"SELECT 1 FROM pg_database WHERE datname = {name_literal(name)}") == "1"
 
-    def create_database(self, name: str, *, temporary: bool = False, purpose: str = "") -> None:
-        """Create `name`; a `temporary` one is marked with this run as its owner and `purpose`
-        (see debris.py)."""
-        statements = [f"CREATE DATABASE {quote_identifier(name)}"]
+    def create_database(
+        self, name: str, *, temporary: bool = False, purpose: str = "", bare: bool = False
+    ) -> None:
+        """Create `name` with Mole's extensions (`extensions.MOLE_EXTENSIONS`); a `temporary` one
+        is marked with this run as its owner and `purpose` (see debris.py).
+
+        A `bare` one is a copy of template0, with no extension yet: for a dump that creates
+        its own, with the schemas they live in (pg_dump writes `CREATE SCHEMA tiger`, which
+        would fail where the extension made it already); call `ensure_extensions` after it.
+        """
+        template = " TEMPLATE template0" if bare else ""
+        statements = [f"CREATE DATABASE {quote_identifier(name)}{template}"]
         if temporary:
             statements.append(marker_comment("DATABASE", name, purpose))
         self.tools.statements(statements)
+        if not bare:
+            self.ensure_extensions(name)
+
+    def ensure_extensions(self, name: str) -> None:
+        """Create those of Mole's extensions that `name` lacks. A no-op where template1 has them
+        (the local server); the PostGIS image creates them in its own database only."""
+        self.tools.statements([create_extensions_sql()], database=name)
 
     def available_extensions(self, database: str) -> set[str]:
         """Names of the extensions this server can create (installed on it, created or not)."""
@@ -100,13 +116,15 @@ class DatabaseAdmin:
         return f"found {retired} and no {target} (an interrupted restore): renamed it back to {target}"
 
     @contextmanager
-    def scratch_database(self, purpose: str, *, keep: bool = False, note: str = "") -> Iterator[str]:
+    def scratch_database(
+        self, purpose: str, *, keep: bool = False, note: str = "", bare: bool = False
+    ) -> Iterator[str]:
         """A new empty database, dropped afterwards whatever happens (Ctrl-C included) unless `keep`;
         a kill leaves it to the next run's clean-up (its name and comment say whose it is).
-        `note` is added to its comment (what it is for)."""
+        `note` is added to its comment (what it is for); `bare` as in `create_database`."""
         name = scratch_database_name(purpose, kept=keep)
         try:
-            self.create_database(name, temporary=not keep, purpose=note)
+            self.create_database(name, temporary=not keep, purpose=note, bare=bare)
             yield name
         finally:
             if not keep:

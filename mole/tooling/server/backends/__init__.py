@@ -1,4 +1,4 @@
-"""Choosing a backend: `auto` takes Compose when its stack runs, else the embedded server."""
+"""Choosing a backend: `auto` takes Compose when its stack runs, else the local server."""
 from __future__ import annotations
 
 import shutil

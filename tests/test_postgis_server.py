@@ -1,0 +1,104 @@
+"""The local server is PostgreSQL with PostGIS; real Mole's dumps load into it whole.
+
+Real Mole's dumps (`../shared/real-mole/dumps/`, made by real Mole's migrations on the PostGIS
+image's four extensions) are the yardstick: every row of every table arrives, and what belongs
+to an extension (`spatial_ref_sys`, the `tiger` and `topology` schemas) is no part of the schema
+the tooling compares.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from test_untrusted_dumps import backend_of
+
+from schema.catalog import read_schema
+from tooling.legacy.dump_loading import load_dump
+from tooling.legacy.inputs import detect
+from tooling.server.extensions import EXTENSION_SCHEMAS
+from tooling.server.extensions import MOLE_EXTENSIONS
+
+REAL_MOLE = REPO.parent / "shared" / "real-mole"
+REAL_DUMPS = sorted((REAL_MOLE / "dumps").glob("mole_real_*.sql"))
+COPY_LINE = re.compile(rb"^COPY (\S+) \(.*\) FROM stdin;$")
+
+
+def copied_rows(dump: Path) -> dict[str, int]:
+    """Rows per table as the dump's COPY blocks hold them (`schema.table`: count)."""
+    counts: dict[str, int] = {}
+    table = None
+    with dump.open("rb") as lines:
+        for line in lines:
+            line = line.rstrip(b"\n")
+            if table is None:
+                found = COPY_LINE.match(line)
+                if found:
+                    table = found.group(1).decode()
+                    counts[table] = 0
+            elif line == b"\\.":
+                table = None
+            else:
+                counts[table] += 1
+    return counts
+
+
+def test_real_mole_dumps_are_here():
+    names = [path.name for path in REAL_DUMPS]
+    assert names == ["mole_real_0001.sql", "mole_real_0005.sql", "mole_real_0010.sql"], (
+        f"real Mole's dumps belong in {REAL_MOLE / 'dumps'} (the shared folder beside the repository)"
+    )
+
+
+@pytest.mark.parametrize("dump", REAL_DUMPS, ids=lambda path: path.stem)
+def test_a_real_mole_dump_loads_every_row_and_leaves_extension_objects_out(project, dump):
+    backend = backend_of(project)
+    # The extensions' configuration tables keep the rows the extensions ship with; the dump's are empty.
+    expected = {table: rows for table, rows in copied_rows(dump).items()
+                if table != "public.spatial_ref_sys" and table.split(".")[0] not in EXTENSION_SCHEMAS}
+    with backend.admin.scratch_database("real") as scratch:
+        report = load_dump(backend, detect(dump), scratch)
+        tables = list(expected)
+        counts = project.sql(
+            " UNION ALL ".join(f"SELECT '{table}', count(*) FROM {table}" for table in tables), scratch
+        )
+        connection = project.server.connect(scratch)
+        try:
+            with connection.cursor() as cursor:
+                schema = read_schema(cursor, "public")
+        finally:
+            connection.close()
+        extensions = {name for (name,) in project.sql("SELECT extname FROM pg_extension", scratch)}
+    assert dict(counts) == expected
+    assert expected["public.data_collection_pose"] == 10800
+    assert set(MOLE_EXTENSIONS) <= extensions
+    assert "spatial_ref_sys" not in schema.tables
+    assert "data_collection_pose" in schema.tables
+    assert schema.tables["data_collection_pose"].columns["point"].type.text == "geometry(Point,4326)"
+    # Empty extension configuration tables are left out rather than written as the load role.
+    assert report.skipped.get("empty data of an extension's configuration table", 0) >= 7
+
+
+def test_every_database_the_tooling_creates_has_moles_extensions(project):
+    project.invoke("migrate", check=True)
+    extensions = {name for (name,) in project.sql("SELECT extname FROM pg_extension")}
+    assert set(MOLE_EXTENSIONS) <= extensions
+    connection = project.server.connect(project.database)
+    try:
+        with connection.cursor() as cursor:
+            tables = read_schema(cursor, "public").tables
+    finally:
+        connection.close()
+    assert "spatial_ref_sys" not in tables and "data_collection_pose" in tables
+
+
+def test_a_data_folder_of_another_major_is_refused_in_one_line(project, tmp_path):
+    data_dir = tmp_path / "old-server"
+    (data_dir / "pgdata").mkdir(parents=True)
+    (data_dir / "pgdata" / "PG_VERSION").write_text("18\n")
+    result = project.invoke("up", extra_env={"INVOKE_MOLE_DATA_DIR": str(data_dir)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds a PostgreSQL 18 cluster" in lines[0], result.stderr
+    assert sorted(path.name for path in (data_dir / "pgdata").iterdir()) == ["PG_VERSION"]
