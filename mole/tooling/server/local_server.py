@@ -29,6 +29,7 @@ SERVICE_USER = "mole-postgres"
 SUPERUSER = "postgres"
 PORT = "5432"
 NOT_RUNNING = 3
+USERADD_EXISTS = 9  # useradd(8): the user name is already in use
 # The pin shared with `make setup` and the Compose stack (mole/tooling/server/ -> repository root).
 MAJOR_PIN = Path(__file__).resolve().parents[3] / "compose" / ".env"
 # Debian's layout for each installed major (postgresql-common).
@@ -217,11 +218,15 @@ class LocalServer:
         try:
             pwd.getpwnam(self.service_user)
         except KeyError:
-            self.runner.run(
+            added = self.runner.run(
                 ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
                  self.service_user],
                 capture=True,
+                check=False,
             )
+            # Another server starting at the same instant may have added it (useradd's status 9).
+            if added.returncode not in (0, USERADD_EXISTS):
+                raise BackendUnavailable(f"useradd {self.service_user} failed: {added.stderr.strip()}")
 
 
 def allow_traversal(path: Path) -> None:
