@@ -142,3 +142,18 @@ def test_a_changed_column_is_not_taken_for_another_tables_column_with_equal_sums
     data, differences, _ = proof_after(backend, change, before_sql=twin)
     assert data.moved == []
     assert "public.data_collection_pose.note: 1 original values changed (first keys: 2)" in differences
+
+
+def test_geometry_is_compared_exactly_coordinates_and_srid_under_a_text_key(backend):
+    """A geometry's text form is its EWKB, SRID included: a point moved by a nanodegree, or one
+    that kept its coordinates but lost its SRID, is a changed value, found by its varchar key."""
+    places = ("CREATE TABLE data_collection_place (name varchar(100) PRIMARY KEY, point geometry); "
+              "INSERT INTO data_collection_place SELECT 'robot-' || n, "
+              "ST_SetSRID(ST_MakePoint(-120.75 + n * 1e-4, 35.7), 4326) FROM generate_series(1, 20) AS n;")
+    change = ("UPDATE data_collection_place SET point = ST_Translate(point, 1e-9, 0) WHERE name = 'robot-3'; "
+              "UPDATE data_collection_place SET point = ST_SetSRID(point, 0) WHERE name = 'robot-7';")
+    _, differences, unproven = proof_after(backend, change, before_sql=places)
+    assert differences == [
+        "public.data_collection_place.point: 2 original values changed (first keys: robot-3, robot-7)"
+    ]
+    assert unproven == []

@@ -3,7 +3,8 @@
 Before the migration, each table with a primary key gets a private table of digests in
 schema `mole_row_proof` of the scratch database: one row per original row, its primary
 key as text and one 64-bit digest per column (`hashtextextended` of the value's text
-form, PostgreSQL docs "Hash functions"; NULL stays NULL). After the migration each
+form, PostgreSQL docs "Hash functions"; NULL stays NULL). A PostGIS geometry's text form is
+its hex EWKB, SRID included, so geometry is compared exactly. After the migration each
 original row is looked up by key where the data check found its table and columns:
 a row must still be there, and every original non-NULL value must have the same digest.
 Rows a migration added and NULLs it filled are allowed; nothing else is.
