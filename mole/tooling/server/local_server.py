@@ -131,8 +131,8 @@ class LocalServer:
         if self.is_running():
             return
         if not self.runner.dry:
+            self._refuse_other_major()  # before anything in the folder changes hands
             self._prepare_folders()
-            self._refuse_other_major()
         if not self.is_initialized():
             self.runner.run(
                 [
