@@ -15,7 +15,7 @@ class LocationAdmin(admin.ModelAdmin):
 
 @admin.register(models.Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "location", "start_date", "end_date"]
+    list_display = ["name", "location", "start_datetime", "end_datetime"]
     list_filter = ["location"]
     search_fields = ["name", "description"]
 
@@ -35,14 +35,15 @@ class ScenarioAdmin(admin.ModelAdmin):
 
 @admin.register(models.Tester)
 class TesterAdmin(admin.ModelAdmin):
-    list_display = ["name", "email"]
-    search_fields = ["name", "email"]
+    list_display = ["user", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "role__name"]
 
 
 @admin.register(models.Performer)
 class PerformerAdmin(admin.ModelAdmin):
-    list_display = ["name", "institution"]
-    search_fields = ["name", "institution"]
+    list_display = ["name", "description"]
+    search_fields = ["name"]
 
 
 @admin.register(models.EntityType)
@@ -53,16 +54,16 @@ class EntityTypeAdmin(admin.ModelAdmin):
 
 @admin.register(models.Entity)
 class EntityAdmin(admin.ModelAdmin):
-    list_display = ["name", "entity_type", "performer", "serial_number"]
-    list_filter = ["entity_type", "performer"]
-    search_fields = ["name", "serial_number"]
+    list_display = ["name", "display_name", "entity_type", "physical_id"]
+    list_filter = ["entity_type", "groups"]
+    search_fields = ["name", "display_name", "physical_id"]
 
 
 @admin.register(models.Trial)
 class TrialAdmin(admin.ModelAdmin):
     list_display = ["__str__", "campaign", "scenario", "start_datetime", "end_datetime"]
     list_filter = ["campaign", "scenario", "testers"]
-    search_fields = ["note", "scenario__name", "campaign__name", "testers__name"]
+    search_fields = ["note", "scenario__name", "campaign__name", "testers__user__username"]
     filter_horizontal = ["testers"]
     date_hierarchy = "start_datetime"
 
@@ -78,15 +79,14 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ["event_type", "trial", "start_datetime", "end_datetime"]
     list_filter = ["event_type", "trial__campaign", "trial", "entities"]
     search_fields = ["event_type__name", "metadata"]
-    filter_horizontal = ["entities"]
     date_hierarchy = "start_datetime"
 
 
 @admin.register(models.Note)
 class NoteAdmin(admin.ModelAdmin):
-    list_display = ["trial", "author", "created", "text"]
-    list_filter = ["trial__campaign", "trial", "author"]
-    search_fields = ["text", "author"]
+    list_display = ["event", "tester", "note"]
+    list_filter = ["event__trial__campaign", "event__trial", "tester"]
+    search_fields = ["note"]
 
 
 @admin.register(models.PoseSource)
@@ -97,15 +97,15 @@ class PoseSourceAdmin(admin.ModelAdmin):
 
 @admin.register(models.Pose)
 class PoseAdmin(admin.ModelAdmin):
-    list_display = ["entity", "trial", "timestamp", "latitude", "longitude", "elevation", "heading", "speed"]
+    list_display = ["entity", "trial", "timestamp", "point", "elevation", "heading", "speed"]
     list_filter = ["trial__campaign", "trial", "entity", "pose_source"]
     list_select_related = ["entity", "trial__campaign"]
-    search_fields = ["entity__name", "entity__serial_number"]
+    search_fields = ["entity__name", "entity__physical_id"]
     date_hierarchy = "timestamp"
 
 
 @admin.register(models.Image)
 class ImageAdmin(admin.ModelAdmin):
-    list_display = ["file", "event", "caption"]
-    list_filter = ["event__event_type", "event__trial"]
-    search_fields = ["caption", "file"]
+    list_display = ["image", "event", "image_type", "timestamp"]
+    list_filter = ["image_type", "event__event_type", "event__trial"]
+    search_fields = ["image"]

@@ -4,4 +4,5 @@ from django.apps import AppConfig
 class DataCollectionConfig(AppConfig):
     name = "data_collection"
     verbose_name = "Data collection"
-    default_auto_field = "django.db.models.BigAutoField"
+    # Integer keys, as real Mole's (Django 3.2) tables have them.
+    default_auto_field = "django.db.models.AutoField"

@@ -25,9 +25,16 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.gis",
+    # Real Mole's database has django_site and easy_thumbnails' tables: these apps make them.
+    "django.contrib.sites",
+    "easy_thumbnails",
     "data_collection",
+    "automation",
     "dbtools",
 ]
+
+SITE_ID = 1
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -67,7 +74,7 @@ def database_from_environment(environ: os._Environ | dict) -> dict:
         # libpq's parser, every parameter kept: the rest (sslmode, ...) go to libpq as OPTIONS.
         parameters = parse_database_url(url)
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "django.contrib.gis.db.backends.postgis",
             "NAME": parameters.pop("dbname", "") or "mole",
             "USER": parameters.pop("user", ""),
             "PASSWORD": parameters.pop("password", ""),
@@ -76,7 +83,7 @@ def database_from_environment(environ: os._Environ | dict) -> dict:
             "OPTIONS": parameters,
         }
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "django.contrib.gis.db.backends.postgis",
         "NAME": environ.get("PGDATABASE", "mole"),
         "USER": environ.get("PGUSER", ""),
         "PASSWORD": "",
@@ -112,4 +119,5 @@ LOGGING = {
     "loggers": {"django.request": {"filters": ["client_errors"]}},
 }
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Real Mole's keys are integers (Django 3.2's AutoField); a bigint key would differ from its schema.
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
