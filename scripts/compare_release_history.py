@@ -1,7 +1,7 @@
 """Compare our migration history with real Mole's release history, one step at a time.
 
 For each k in 1..10, database A holds real Mole's schema with data_collection at migration k
-(`schema_000k.sql`, a pg_dump of real Mole; see /work/shared/real-mole/README.md) and database B
+(`schema_000k.sql`, a pg_dump of real Mole; see ../shared/real-mole/README.md) and database B
 ours migrated to the same point: data_collection 000k, automation where real Mole had it then
 (0001 from data_collection 0007, 0002 from 0009), Django's own apps at their heads. Both are read
 from the catalogs and compared by structure (`schema.compare`), over the tables real Mole has
@@ -39,7 +39,7 @@ from tooling.server.backends import UrlBackend
 from tooling.server.postgres_tools import PSQL
 
 PROJECT = Path(__file__).resolve().parent.parent
-REAL_MOLE_SCHEMAS = Path("/work/shared/real-mole/schemas")
+REAL_MOLE_SCHEMAS = PROJECT.parent / "shared" / "real-mole" / "schemas"
 # The extensions of the postgis/postgis image real Mole runs on, in an order that satisfies
 # their own dependencies (the geocoder needs postgis and fuzzystrmatch).
 EXTENSIONS = ("postgis", "postgis_topology", "fuzzystrmatch", "postgis_tiger_geocoder")
