@@ -46,8 +46,8 @@ def down(c, backend=None):
 def status(c, backend=None):
     """Show the backend, server version, open copies, database, migration head and unapplied migrations."""
     from tooling.opening.opened_copy import kept_copies
-    from tooling.server.database_facts import data_collection_head
     from tooling.server.database_facts import migration_state
+    from tooling.server.database_facts import mole_head
 
     chosen = backend_of(c, backend, ready=False)
     print(f"backend:    {chosen.describe()}")
@@ -73,7 +73,7 @@ def status(c, backend=None):
         return
     print(f"database:   {chosen.database}")
     state = migration_state(chosen)
-    print(f"head:       {data_collection_head(state) or 'none applied'}")
+    print(f"head:       {mole_head(state) or 'none applied'}")
     print(f"applied:    {len(state['applied'])} migrations")
     print(f"unapplied:  {len(state['unapplied'])}" + "".join(f"\n  - {name}" for name in state["unapplied"]))
 

@@ -1,15 +1,15 @@
 """A stable name for Mole's schema: the hash of its normalized structure.
 
-Algorithm, version 1 (custom legacy migrations declare fingerprints made by it, so any change
-needs a new version and a way for old migrations to keep matching):
-1. keep the tables whose names start with `data_collection_` (Django's own tables follow Django's
-   versions, not Mole's);
+Custom legacy migrations declare fingerprints made by this algorithm, so any change needs a
+new version (and its custom migrations made anew). Version 2:
+1. keep the tables of Mole's own apps, `data_collection_*` and `automation_*` (Django's own
+   tables follow Django's versions, not Mole's);
 2. per table: each column's type text, nullability, default (a serial's as `nextval(<sequence>)`),
    identity and generated flag, without its position; each constraint as `<contype> <definition>`
    and each index as its definition, both sorted; no names of constraints, indexes or sequences;
 3. JSON with sorted keys and no spaces, SHA-256, the first 16 hex digits.
-So the same schema made by another Django version or restored from another dump gets the same
-fingerprint.
+So the same schema restored from another dump gets the same fingerprint.
+Version 1 was the same over `data_collection_*` alone (the stand-in model had no second app).
 """
 
 from __future__ import annotations
@@ -21,15 +21,21 @@ from typing import Any
 from .compare import column_property
 from .model import Schema
 
-FINGERPRINT_VERSION = 1
-APP_TABLE_PREFIX = "data_collection_"
+FINGERPRINT_VERSION = 2
+# Mole's own apps, in the order their migrations are named in reports.
+MOLE_APPS = ("data_collection", "automation")
 FINGERPRINT_CHARS = 16
 COLUMN_PROPERTIES = ("type", "nullable", "default", "identity", "generated")
 
 
+def app_of(table: str) -> str | None:
+    """The Mole app whose table `table` is (`data_collection_pose`: data_collection), or None."""
+    return next((app for app in MOLE_APPS if table.startswith(f"{app}_")), None)
+
+
 def is_app_table(name: str) -> bool:
-    """True for Mole's own tables (`data_collection_*`), the ones the fingerprint covers."""
-    return name.startswith(APP_TABLE_PREFIX)
+    """True for Mole's own tables (`data_collection_*`, `automation_*`), the ones the fingerprint covers."""
+    return app_of(name) is not None
 
 
 def app_tables(schema: Schema) -> Schema:

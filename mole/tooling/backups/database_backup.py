@@ -17,8 +17,8 @@ from tooling.fault_injection import pause_point
 from tooling.manifests import utc_timestamp
 from tooling.owner import OwnerState
 from tooling.server.backends import Backend
-from tooling.server.database_facts import data_collection_head
 from tooling.server.database_facts import migration_state
+from tooling.server.database_facts import mole_head
 from tooling.server.postgres_tools import DUMP_FORMAT
 
 RESTORING_INTO = "restoring into"
@@ -49,7 +49,7 @@ def take_backup(
         "format": DUMP_FORMAT,
         "server_version": backend.tools.server_version(),
         "pg_dump_version": backend.tools.pg_dump_version(),
-        "migration_head": data_collection_head(migration_state(backend, database)),
+        "migration_head": mole_head(migration_state(backend, database)),
     }
     with store.writing(name, manifest) as stream:
         backend.tools.dump(database, stdout=stream, stdout_path=target, lock_wait_timeout=lock_wait_timeout)

@@ -1,9 +1,9 @@
 """Where a legacy schema sits in Mole's migration history.
 
-The history defines schemas S1..Sn (one per data_collection migration). A dump
-whose fingerprint equals some Sk is an old Mole at k; otherwise the nearest Sk
-(fewest differences) says how far it diverged. The sequence is cached, keyed
-like the reference schema.
+The history is a set of points, each a migration of each of Mole's apps (data_collection,
+automation) that Django could reach, earliest first (`manage.py schema_lineage`). A dump
+whose fingerprint equals a point's is an old Mole there; otherwise the nearest point (fewest
+differences) says how far it diverged. The points are cached, keyed like the reference schema.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schema.compare import compare
+from schema.fingerprint import MOLE_APPS
 from schema.fingerprint import app_tables
 from schema.fingerprint import schema_fingerprint
 from schema.model import FORMAT
@@ -23,17 +24,29 @@ from schema.model import tables_from_json
 from tooling.compliance.reference_schema import cached_by_migrations
 from tooling.errors import ToolingError
 from tooling.server.backends import Backend
+from tooling.server.database_facts import point_label
 from tooling.settings import Settings
 
 
 @dataclass(frozen=True)
 class LineageStep:
-    """One point of the history: a migration (`data_collection.0005_x`), the fingerprint of the
-    schema it leaves, and Mole's tables then."""
+    """One point of the history: each of Mole's apps at a migration (None: none of its yet),
+    the fingerprint of the schema there, and Mole's tables then."""
 
-    migration: str
+    state: tuple[tuple[str, str | None], ...]  # (app, migration) for each of MOLE_APPS
     fingerprint: str
     tables: dict[str, Table]
+
+    @property
+    def migration(self) -> str:
+        """The point as one label, `data_collection.0009_x + automation.0002_y` (the form of
+        `database_facts.mole_head`); an app without a migration yet is left out."""
+        return point_label(self.state)
+
+    @property
+    def targets(self) -> list[str]:
+        """The `migrate` targets that put a database at this point (`automation.zero` for none)."""
+        return [f"{app}.{name or 'zero'}" for app, name in self.state]
 
     @property
     def schema(self) -> Schema:
@@ -80,15 +93,23 @@ def schema_lineage(backend: Backend, settings: Settings) -> list[LineageStep]:
         with backend.admin.scratch_database("lineage") as scratch:
             result = backend.manage(["schema_lineage"], database=scratch, capture=True)
         try:
-            return {"format": FORMAT, "steps": json.loads(result.stdout)["steps"]}
+            found = json.loads(result.stdout)
+            return {"format": FORMAT, "steps": found["steps"], "points": found["points"]}
         except (json.JSONDecodeError, KeyError) as error:
             raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
 
     lineage = cached_by_migrations(settings, "lineage", build)
-    return [
-        LineageStep(step["migration"], step["fingerprint"], tables_from_json(step["tables"]))
-        for step in lineage["steps"]
-    ]
+    tables_at = {
+        (app, step["migration"]): tables_from_json(step["tables"])
+        for app, steps in lineage["steps"].items() for step in steps
+    }
+    points = []
+    for point in lineage["points"]:
+        state = tuple((app, point.get(app)) for app in MOLE_APPS)
+        tables = {name: table for app, migration in state if migration
+                  for name, table in tables_at[(app, migration)].items()}
+        points.append(LineageStep(state, schema_fingerprint(Schema("public", tables)), tables))
+    return points
 
 
 def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
@@ -109,7 +130,28 @@ def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
 
 
 def leaf_migration(steps: list[LineageStep]) -> str:
-    """The last migration of the history. Raises ToolingError when there is none."""
-    if not steps:
+    """data_collection's last migration (`data_collection.0010_x`), which custom migrations follow.
+    Raises ToolingError when there is none."""
+    leaf = dict(steps[-1].state).get("data_collection") if steps else None
+    if not leaf:
         raise ToolingError("data_collection has no migrations")
-    return steps[-1].migration
+    return f"data_collection.{leaf}"
+
+
+def step_named(steps: list[LineageStep], label: str) -> LineageStep:
+    """The point whose label is `label`. Raises ToolingError when the history has none."""
+    found = next((step for step in steps if step.migration == label), None)
+    if found is None:
+        raise ToolingError(f"today's migration history has no point {label}")
+    return found
+
+
+def later_migrations(steps: list[LineageStep], step: LineageStep) -> tuple[str, ...]:
+    """The migrations (`app.name`) the history has after `step`'s point, app by app."""
+    later: list[str] = []
+    for app, name in step.state:
+        # Points come earliest first, so an app's migrations appear in the order of its history.
+        history = list(dict.fromkeys(dict(other.state)[app] for other in steps if dict(other.state)[app]))
+        after = history.index(name) + 1 if name else 0
+        later += [f"{app}.{migration}" for migration in history[after:]]
+    return tuple(later)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tooling.compliance.lineage import later_migrations
 from tooling.compliance.lineage import schema_lineage
 from tooling.compliance.verification import HistoryPoint
 from tooling.compliance.verification import VerificationReport
@@ -32,11 +33,10 @@ class BundleCheck:
 def history_point(backend: Backend, settings: Settings, head: str) -> HistoryPoint:
     """`head` in today's history: Mole's tables then, and the migrations after it."""
     steps = schema_lineage(backend, settings)
-    names = [step.migration for step in steps]
-    if head not in names:
+    at = next((step for step in steps if step.migration == head), None)
+    if at is None:
         raise ToolingError(f"the bundle was made at {head}, which today's migration history does not have")
-    position = names.index(head)
-    return HistoryPoint(head, steps[position].tables, tuple(names[position + 1:]))
+    return HistoryPoint(head, at.tables, later_migrations(steps, at))
 
 
 def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> BundleCheck:

@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from tooling.compliance.lineage import LineageMatch
+from tooling.compliance.lineage import LineageStep
+from tooling.compliance.lineage import step_named
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
 from tooling.compliance.verification import CheckResult
@@ -52,8 +54,8 @@ from tooling.legacy.row_proof import drop_proof
 from tooling.legacy.row_proof import record_rows
 from tooling.manifests import utc_timestamp
 from tooling.server.backends import Backend
-from tooling.server.database_facts import data_collection_head
 from tooling.server.database_facts import migration_state
+from tooling.server.database_facts import mole_head
 from tooling.server.django_commands import migrate
 from tooling.server.postgres_tools import DUMP_FORMAT
 from tooling.settings import Settings
@@ -141,10 +143,10 @@ def run_legacy(
                 return outcome
         rows = record_rows(backend, loaded.database, loaded.snapshot)
         if custom is None:
-            head = data_collection_head(migration_state(backend, loaded.database))
+            head = mole_head(migration_state(backend, loaded.database))
             start = lineage.starting_point(head)
             report(MigratingFrom(start))
-            migrate_from(backend, loaded.database, start)
+            migrate_from(backend, loaded.database, step_named(loaded.history, start))
             outcome.started_from = start
         else:
             apply_custom(backend, loaded.database, custom, lineage, report)
@@ -166,9 +168,11 @@ def run_legacy(
         return outcome
 
 
-def migrate_from(backend: Backend, database: str, exact: str) -> None:
-    """Record migrations up to `exact` as applied (whatever the dump recorded), then run the rest."""
-    migrate(backend, database, exact, fake=True)
+def migrate_from(backend: Backend, database: str, start: LineageStep) -> None:
+    """Record the migrations up to the point `start` as applied, and no others (whatever the dump
+    recorded), app by app; then run every later one."""
+    for target in start.targets:
+        migrate(backend, database, target, fake=True)
     migrate(backend, database)
 
 
@@ -239,7 +243,7 @@ def write_bundle(
             "python": platform.python_version(),
         },
         "backend": backend.name,
-        "migration_head": data_collection_head(outcome.verification.migration_state),
+        "migration_head": mole_head(outcome.verification.migration_state),
         "lineage": outcome.lineage.as_dict(),
         "fingerprint": outcome.lineage.fingerprint,
         "started_from": outcome.started_from,

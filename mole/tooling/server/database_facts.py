@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from typing import Iterable
 from typing import TypedDict
 
+from schema.fingerprint import MOLE_APPS
 from schema.model import Schema
 from schema.model import UnknownSnapshotFormat
 from schema.model import from_json
@@ -56,7 +58,14 @@ def schema_snapshot(backend: Backend, database: str | None = None, schema: str =
     return schema_snapshots(backend, database, (schema,))[schema]
 
 
-def data_collection_head(state: MigrationState) -> str | None:
-    """The last applied data_collection migration, the one users mean by 'head'."""
-    name = state.get("applied_heads", {}).get("data_collection")
-    return f"data_collection.{name}" if name else None
+def point_label(state: Iterable[tuple[str, str | None]]) -> str:
+    """A point of Mole's history as one label, `data_collection.0009_x + automation.0002_y`:
+    each app that has a migration, in MOLE_APPS order."""
+    return " + ".join(f"{app}.{name}" for app, name in state if name)
+
+
+def mole_head(state: MigrationState) -> str | None:
+    """The last applied migration of each of Mole's apps, as a point label (what users mean by
+    'head'); None when none is applied."""
+    heads = state.get("applied_heads", {})
+    return point_label((app, heads.get(app)) for app in MOLE_APPS) or None
