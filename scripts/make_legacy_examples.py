@@ -4,7 +4,7 @@ Each example starts as today's Mole with the sample campaign, then becomes what
 an older or diverged Mole would have left behind:
 1. old_mole_0005.sql: an old Mole at migration 0005 (pure lineage case);
 2. divergent_registry.dump: a diverged schema whose custom migration is
-   committed (0011_legacy_divergent_registry);
+   committed (0011_legacy_divergent_registry, written by draft-migration and reviewed);
 3. divergent_draft.sql: another diverged schema, no migration yet (draft case);
 4. mole_archive_0008.tar.gz: a Mole archive (SQL at 0008 plus mole_media/).
 The divergences are listed in DIVERGENCES, which the tests read too, so that
@@ -37,51 +37,55 @@ PLAIN_OPTIONS = ["--restrict-key=moleexamples"]
 DIVERGENCES = {
     "divergent_registry": {
         "sql": """
-            ALTER TABLE data_collection_entity RENAME COLUMN serial_number TO serial_no;
+            ALTER TABLE data_collection_entity RENAME COLUMN physical_id TO serial_no;
             ALTER TABLE data_collection_event ALTER COLUMN metadata DROP DEFAULT;
             ALTER TABLE data_collection_event ALTER COLUMN metadata TYPE text USING metadata::text;
-            DROP INDEX pose_entity_time_idx;
+            DO $$ BEGIN
+                EXECUTE format('DROP INDEX %I', (SELECT indexname FROM pg_indexes
+                    WHERE tablename = 'data_collection_pose' AND indexdef LIKE '%USING gist (point)'));
+            END $$;
             CREATE TABLE data_collection_calibration (
                 id serial PRIMARY KEY,
-                entity_id bigint NOT NULL REFERENCES data_collection_entity (id),
+                entity_id varchar(100) NOT NULL REFERENCES data_collection_entity (name),
                 offset_m double precision NOT NULL,
                 note text NOT NULL DEFAULT ''
             );
             INSERT INTO data_collection_calibration (entity_id, offset_m, note)
-            SELECT id, 0.05 * id, 'GNSS antenna offset' FROM data_collection_entity;
+            SELECT name, 0.05 * row_number() OVER (ORDER BY name), 'GNSS antenna offset'
+            FROM data_collection_entity;
         """,
         "expected": [
-            ("column_missing", "data_collection_entity", "serial_number"),
+            ("column_missing", "data_collection_entity", "physical_id"),
             ("column_extra", "data_collection_entity", "serial_no"),
             ("column_type", "data_collection_event", "metadata"),
-            ("index_missing", "data_collection_pose", 'USING btree (entity_id, "timestamp")'),
+            ("index_missing", "data_collection_pose", "USING gist (point)"),
             ("table_extra", "data_collection_calibration", ""),
         ],
     },
     "divergent_draft": {
         "sql": """
             ALTER TABLE data_collection_location ALTER COLUMN id DROP IDENTITY;
-            ALTER TABLE data_collection_campaign ALTER COLUMN location_id TYPE integer;
-            ALTER TABLE data_collection_location ALTER COLUMN id TYPE integer;
             CREATE SEQUENCE data_collection_location_id_seq OWNED BY data_collection_location.id;
             SELECT setval('data_collection_location_id_seq', (SELECT max(id) FROM data_collection_location));
             ALTER TABLE data_collection_location ALTER COLUMN id
                 SET DEFAULT nextval('data_collection_location_id_seq');
             ALTER TABLE data_collection_campaign ALTER COLUMN description DROP NOT NULL;
             UPDATE data_collection_campaign SET description = NULL;
-            ALTER TABLE data_collection_trial ADD COLUMN weather text;
-            UPDATE data_collection_trial SET weather = 'overcast, 12 C';
-            ALTER INDEX pose_entity_time_idx RENAME TO data_collection_pose_entity_id_timestamp_idx;
+            ALTER TABLE data_collection_trial ADD COLUMN weather_text text;
+            UPDATE data_collection_trial SET weather_text = 'overcast, 12 C';
+            DO $$ BEGIN
+                EXECUTE format('ALTER INDEX %I RENAME TO data_collection_region_geom_gist', (
+                    SELECT indexname FROM pg_indexes
+                    WHERE tablename = 'data_collection_region' AND indexdef LIKE '%USING gist (geom)'));
+            END $$;
             ALTER TABLE auth_user ALTER COLUMN first_name TYPE varchar(30);
         """,
         "expected": [
-            ("column_type", "data_collection_location", "id"),
             ("column_default", "data_collection_location", "id"),
             ("column_identity", "data_collection_location", "id"),
-            ("column_type", "data_collection_campaign", "location_id"),
             ("column_nullability", "data_collection_campaign", "description"),
-            ("column_extra", "data_collection_trial", "weather"),
-            ("index_name", "data_collection_pose", 'USING btree (entity_id, "timestamp")'),
+            ("column_extra", "data_collection_trial", "weather_text"),
+            ("index_name", "data_collection_region", "USING gist (geom)"),
             ("column_type", "auth_user", "first_name"),
         ],
     },
