@@ -8,17 +8,18 @@ import json
 from conftest import NEXT_NUMBER
 from conftest import with_bundle
 from test_tasks_local import MODEL_CHANGE
+from test_tasks_local import MODELS_FILE
 
 
 def test_a_bundle_made_before_todays_head_is_checked_at_its_own_head(project, old_mole_bundle):
     folder = with_bundle(project, old_mole_bundle)
     made_at = json.loads((folder / "manifest.json").read_text())["migration_head"]
-    models_file = project.root / "mole" / "data_collection" / "models.py"
+    models_file = project.root / MODELS_FILE
     models_file.write_text(models_file.read_text() + MODEL_CHANGE)
-    project.invoke("makemigrations", "--name", "weather", check=True)
+    project.invoke("makemigrations", "--name", "soil_sample", check=True)
     result = project.invoke("bundle-check", "--name", "old", check=True)
     assert f"compliant at {made_at}, the head it was made at" in result.stdout
-    later = f"data_collection.{NEXT_NUMBER}_weather"
+    later = f"data_collection.{NEXT_NUMBER}_soil_sample"
     assert f"Today's head is newer: 1 later migration(s) ({later})" in result.stdout
 
 

@@ -10,10 +10,13 @@ from conftest import NEXT_NUMBER
 from tooling.server.local_server import postgres_major
 
 MODEL_CHANGE = (
-    "\n\nclass Weather(models.Model):\n"
+    "\n\nfrom django.contrib.gis.db import models  # noqa: E402\n\n\n"
+    "class SoilSample(models.Model):\n"
     "    trial = models.ForeignKey(Trial, on_delete=models.CASCADE)\n"
-    "    temperature = models.FloatField()\n"
+    "    moisture = models.FloatField()\n"
 )
+# The models are a package; every model is importable from its __init__.
+MODELS_FILE = "mole/data_collection/models/__init__.py"
 
 
 def count_poses(project) -> int:
@@ -55,7 +58,7 @@ def test_verify_catches_an_unapplied_migration(migrated):
 
 
 def test_model_change_without_migration_fails_check_and_verify(migrated):
-    models_file = migrated.root / "mole" / "data_collection" / "models.py"
+    models_file = migrated.root / MODELS_FILE
     models_file.write_text(models_file.read_text() + MODEL_CHANGE)
     check = migrated.invoke("makemigrations", "--check")
     assert check.returncode != 0
@@ -63,14 +66,14 @@ def test_model_change_without_migration_fails_check_and_verify(migrated):
     result = migrated.invoke("verify")
     assert result.returncode == 1
     assert "models changed without a migration" in result.stdout
-    assert "Create model Weather" in result.stdout
+    assert "Create model SoilSample" in result.stdout
 
 
 def test_makemigrations_writes_the_migration_into_the_tree(migrated):
-    models_file = migrated.root / "mole" / "data_collection" / "models.py"
+    models_file = migrated.root / MODELS_FILE
     models_file.write_text(models_file.read_text() + MODEL_CHANGE)
-    migrated.invoke("makemigrations", "--name", "weather", check=True)
-    assert (migrated.root / f"mole/data_collection/migrations/{NEXT_NUMBER}_weather.py").exists()
+    migrated.invoke("makemigrations", "--name", "soil_sample", check=True)
+    assert (migrated.root / f"mole/data_collection/migrations/{NEXT_NUMBER}_soil_sample.py").exists()
     assert migrated.invoke("makemigrations", "--check").returncode == 0
     migrated.invoke("migrate", check=True)
     assert migrated.invoke("verify").returncode == 0
