@@ -7,6 +7,8 @@ from pathlib import Path
 from invoke import Exit
 from invoke import task
 
+from schema.fingerprint import MOLE_APPS
+
 from .common import BACKEND_HELP
 from .common import backend_of
 from .common import clear_debris
@@ -95,8 +97,8 @@ def show_debris(cleanup) -> None:
 )
 @reports_errors
 def makemigrations(c, name=None, check=False, backend=None):
-    """Write a migration for model changes (inside the django container when Compose runs)."""
-    args = ["makemigrations", "data_collection", "--no-input"]
+    """Write a migration for model changes of Mole's apps (inside the django container when Compose runs)."""
+    args = ["makemigrations", *MOLE_APPS, "--no-input"]
     if name:
         args += ["--name", name]
     if check:

@@ -27,11 +27,11 @@ def test_dry_run_prints_exact_compose_commands(compose_project):
     expectations = {
         ("makemigrations", "--check"): compose(
             project, "exec", "-T", "-e", f"PGDATABASE={db}", "django", "python", "manage.py",
-            "makemigrations", "data_collection", "--no-input", "--check", "--dry-run",
+            "makemigrations", "data_collection", "automation", "--no-input", "--check", "--dry-run",
         ),
         ("makemigrations", "--name", "x"): compose(
             project, "exec", "-T", "-e", f"PGDATABASE={db}", "django", "python", "manage.py",
-            "makemigrations", "data_collection", "--no-input", "--name", "x",
+            "makemigrations", "data_collection", "automation", "--no-input", "--name", "x",
         ),
         ("migrate", "--app", "data_collection", "--target", "0003", "--fake"): compose(
             project, "exec", "-T", "-e", f"PGDATABASE={db}", "django", "python", "manage.py",
