@@ -28,7 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 COPIED = ["tasks", "mole", "compose", "requirements.txt"]
 MIGRATIONS = REPO / "mole" / "data_collection" / "migrations"
 MIGRATION_FILES = sorted(path.stem for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
-HEAD = f"data_collection.{MIGRATION_FILES[-1]}"
+AUTOMATION_FILES = sorted(path.stem for path in (REPO / "mole" / "automation" / "migrations").glob("0*.py"))
+# The head as the tooling names it: the last migration of each of Mole's apps.
+HEAD = f"data_collection.{MIGRATION_FILES[-1]} + automation.{AUTOMATION_FILES[-1]}"
 NEXT_NUMBER = f"{int(MIGRATION_FILES[-1][:4]) + 1:04d}"
 INVOKE = str(Path(sys.executable).parent / "invoke")
 THROWAWAY_SETTINGS = (("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"))

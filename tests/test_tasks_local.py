@@ -110,7 +110,7 @@ def test_backup_writes_dump_and_manifest(migrated):
     assert dump.read_bytes()[:5] == b"PGDMP"
     assert str(dump) in result.stdout
     listing = migrated.invoke("backups", check=True)
-    assert dump.stem in listing.stdout and HEAD.split(".")[1] in listing.stdout
+    assert dump.stem in listing.stdout and MIGRATION_FILES[-1] in listing.stdout
 
 
 def test_backup_to_an_unwritable_target_leaves_nothing(migrated):

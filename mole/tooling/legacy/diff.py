@@ -50,7 +50,7 @@ class SchemaDiff:
         """The report, one line per fact."""
         text = [f"Lineage: {self.lineage.describe()}."]
         if self.lineage.nearest_differences and not self.against.endswith(f"({self.lineage.nearest})"):
-            text.append(f"Its data_collection tables differ from {self.lineage.nearest} (the nearest) in:")
+            text.append(f"Its Mole tables differ from {self.lineage.nearest} (the nearest) in:")
             text += [f"  {line}" for line in self.lineage.nearest_differences]
         if self.identical:
             return text + [f"No differences from {self.against}."]
