@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from schema.compare import compare
+from schema.differences import Difference
+from schema.django_drift import drift_kind
 from schema.fingerprint import MOLE_APPS
 from schema.fingerprint import app_tables
 from schema.fingerprint import schema_fingerprint
@@ -64,6 +66,9 @@ class LineageMatch:
     distance: int  # differences from the nearest schema (0 when exact)
     nearest_differences: tuple[str, ...] = ()  # what differs from it, one line each
     same_schema: tuple[str, ...] = ()  # every migration with this schema (0005 and 0006 share one)
+    # What Django's version alone explains of the differences from the nearest (schema.django_drift),
+    # as `kind: count` lines; with `distance` 0 the dump is the nearest point made by another Django.
+    drift: tuple[str, ...] = ()
 
     def starting_point(self, recorded: str | None) -> str | None:
         """Where to record the dump as being: what it recorded itself, when that has its schema,
@@ -74,6 +79,9 @@ class LineageMatch:
         """One line for reports: the exact match, or the nearest and the distance."""
         if self.exact:
             return f"matches {self.exact} exactly (fingerprint {self.fingerprint})"
+        if self.nearest and not self.distance:
+            return (f"matches {self.nearest} made by another Django version (fingerprint "
+                    f"{self.fingerprint}); Django-version drift: {'; '.join(self.drift)}")
         return (
             f"matches no migration (fingerprint {self.fingerprint}); nearest is {self.nearest}, "
             f"{self.distance} difference{'s' if self.distance != 1 else ''} away"
@@ -119,14 +127,25 @@ def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
     if same:
         return LineageMatch(fingerprint, same[0], same[0], 0, same_schema=same)
     actual = app_tables(snapshot)
-    nearest, differences = None, []
+    nearest, differences, drifted = None, [], []
     for step in steps:
         found = compare(step.schema, actual)
-        # On a tie the later migration is nearer: it is where the dump would continue from.
-        if nearest is None or len(found) <= len(differences):
-            nearest, differences = step.migration, found
+        unexplained = [difference for difference in found if drift_kind(difference) is None]
+        # Drift is no distance; on a tie the later point is nearer: the dump would continue from there.
+        if nearest is None or len(unexplained) <= len(differences):
+            nearest, differences = step.migration, unexplained
+            drifted = [difference for difference in found if drift_kind(difference) is not None]
     described = tuple(difference.describe() for difference in differences)
-    return LineageMatch(fingerprint, None, nearest, len(differences), described)
+    return LineageMatch(fingerprint, None, nearest, len(differences), described, drift=drift_summary(drifted))
+
+
+def drift_summary(drifted: list[Difference]) -> tuple[str, ...]:
+    """`serial key versus identity key: 74 columns`, one line per kind of drift found."""
+    columns: dict[str, set[tuple[str, str]]] = {}
+    for difference in drifted:
+        columns.setdefault(drift_kind(difference).name, set()).add((difference.table, difference.object))
+    return tuple(f"{kind}: {len(found)} {'columns' if len(found) != 1 else 'column'}"
+                 for kind, found in sorted(columns.items()))
 
 
 def leaf_migration(steps: list[LineageStep]) -> str:
