@@ -102,3 +102,21 @@ def test_a_data_folder_of_another_major_is_refused_in_one_line(project, tmp_path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "holds a PostgreSQL 18 cluster" in lines[0], result.stderr
     assert sorted(path.name for path in (data_dir / "pgdata").iterdir()) == ["PG_VERSION"]
+
+
+@pytest.mark.parametrize(
+    "dump, point",
+    [
+        (REAL_DUMPS[0], "data_collection.0001_initial"),
+        (REAL_DUMPS[1], "data_collection.0005_entity_event_role"),
+        (REAL_DUMPS[2], "data_collection.0010_create_metadata_keys_values"
+                        " + automation.0002_alter_scriptedevent_add_event_metadata"),
+    ],
+    ids=lambda value: value.stem if isinstance(value, Path) else None,
+)
+def test_diff_names_a_real_mole_dumps_point_and_its_django_drift(project, dump, point):
+    result = project.invoke("diff", "--db", str(dump))
+    assert result.returncode == 1, result.stderr  # it differs from today's reference: its keys are serial
+    lineage = result.stdout.splitlines()[0]
+    assert lineage.startswith(f"Lineage: matches {point} made by another Django version"), lineage
+    assert "Django-version drift: serial key versus identity key:" in lineage
