@@ -8,6 +8,7 @@ from datetime import timedelta
 from datetime import timezone
 
 from data_collection.track_plot import EARTH_RADIUS_M
+from data_collection.track_plot import EntityTrack
 from data_collection.track_plot import nice_length
 from data_collection.track_plot import plot_timeline
 from data_collection.track_plot import plot_tracks
@@ -24,7 +25,7 @@ def test_a_track_north_then_east_is_drawn_up_then_right_at_true_scale():
     north = 400 / METRES_PER_DEGREE
     east = 400 / (METRES_PER_DEGREE * math.cos(math.radians(LATITUDE + north / 2)))
     track = [(LATITUDE, 8.0), (LATITUDE + north, 8.0), (LATITUDE + north, 8.0 + east)]
-    plot = plot_tracks({(1, "rover"): track}, {(1, "rover"): 3})
+    plot = plot_tracks({"rover_1": EntityTrack(colour=0, recorded=3, points=track)})
     (x0, y0), (x1, y1), (x2, y2) = points_of(plot.lines[0])
     assert x1 == x0 and y1 < y0, "north is up"
     assert y2 == y1 and x2 > x1, "east is right"
@@ -35,20 +36,19 @@ def test_a_track_north_then_east_is_drawn_up_then_right_at_true_scale():
 
 
 def test_every_entity_gets_its_own_line_and_colour_and_the_fit_stays_inside_the_box():
+    loop = [(LATITUDE + 0.001 * math.sin(a / 10), 8 + 0.002 * math.cos(a / 10)) for a in range(63)]
     tracks = {
-        (1, "rover-1"): [
-            (LATITUDE + 0.001 * math.sin(a / 10), 8 + 0.002 * math.cos(a / 10)) for a in range(63)
-        ],
-        (2, "rover-2"): [(LATITUDE, 8.0), (LATITUDE + 0.0005, 8.0005)],
+        "rover_2": EntityTrack(colour=1, recorded=2, points=[(LATITUDE, 8.0), (LATITUDE + 0.0005, 8.0005)]),
+        "quad_1": EntityTrack(colour=0, recorded=6300, points=loop),
     }
-    plot = plot_tracks(tracks, {(1, "rover-1"): 6300, (2, "rover-2"): 2})
-    assert [line.entity for line in plot.lines] == ["rover-1", "rover-2"]
+    plot = plot_tracks(tracks)
+    assert [line.entity for line in plot.lines] == ["quad_1", "rover_2"], "by entity name"
     assert plot.lines[0].color != plot.lines[1].color
     assert plot.lines[0].recorded == 6300 and plot.lines[0].drawn == 63
     for line in plot.lines:
         for x, y in points_of(line):
             assert 0 <= x <= plot.width and 0 <= y <= plot.height
-    assert plot_tracks({}, {}) is None
+    assert plot_tracks({}) is None
 
 
 def test_scale_bars_use_round_lengths():

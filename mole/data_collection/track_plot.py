@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -16,8 +17,17 @@ TIMELINE_LANE_PX = 16
 
 
 def color_of(key: int) -> str:
-    """A stable colour per database id, so an entity keeps its colour from trial to trial."""
+    """The colour of a stable number (an event type's id, an entity's place by name)."""
     return PALETTE[key % len(PALETTE)]
+
+
+@dataclass
+class EntityTrack:
+    """One entity's thinned track in a trial: (latitude, longitude) points in time order."""
+
+    colour: int
+    recorded: int  # poses in the database; `points` may be fewer
+    points: list[tuple[float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -41,15 +51,14 @@ class TrackPlot:
 
 
 def plot_tracks(
-    tracks: dict[tuple[int, str], list[tuple[float, float]]],
-    recorded: dict[tuple[int, str], int],
+    tracks: dict[str, EntityTrack],
     *,
     width: int = 520,
     height: int = 340,
     margin: int = 18,
 ) -> TrackPlot | None:
-    """Fit every (entity id, name) track of (latitude, longitude) points into one box, north up."""
-    points = [point for track in tracks.values() for point in track]
+    """Fit every entity's track (by entity name) into one box, north up."""
+    points = [point for track in tracks.values() for point in track.points]
     if not points:
         return None
     mid_lat = math.radians((min(p[0] for p in points) + max(p[0] for p in points)) / 2)
@@ -60,7 +69,7 @@ def plot_tracks(
         north = math.radians(lat) * EARTH_RADIUS_M
         return east, north
 
-    projected = {key: [metres(lat, lon) for lat, lon in track] for key, track in tracks.items()}
+    projected = {name: [metres(lat, lon) for lat, lon in track.points] for name, track in tracks.items()}
     xs = [x for track in projected.values() for x, _ in track]
     ys = [y for track in projected.values() for _, y in track]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
@@ -72,16 +81,18 @@ def plot_tracks(
         return round(left + (x - min(xs)) * scale, 1), round(top + (max(ys) - y) * scale, 1)
 
     lines = []
-    for (entity_id, name), track in sorted(projected.items(), key=lambda item: item[0][1]):
-        svg_points = [to_svg(x, y) for x, y in track]
+    for name in sorted(projected):
+        svg_points = [to_svg(x, y) for x, y in projected[name]]
+        if not svg_points:
+            continue
         lines.append(TrackLine(
             entity=name,
-            color=color_of(entity_id),
+            color=color_of(tracks[name].colour),
             points=" ".join(f"{x},{y}" for x, y in svg_points),
             start=svg_points[0],
             end=svg_points[-1],
             drawn=len(svg_points),
-            recorded=recorded.get((entity_id, name), len(svg_points)),
+            recorded=tracks[name].recorded,
         ))
     bar_metres = nice_length(span / 4)
     return TrackPlot(width, height, lines, round(bar_metres * scale, 1), format_metres(bar_metres))
