@@ -44,12 +44,12 @@ class Server:
     def connect(self, database: str):
         return psycopg2.connect(dbname=database, host=self.environment["PGHOST"], user="postgres")
 
-    def sql(self, database: str, query: str):
+    def sql(self, database: str, query: str, params: tuple | dict | None = None):
         connection = self.connect(database)
         connection.autocommit = True
         try:
             with connection.cursor() as cursor:
-                cursor.execute(query)
+                cursor.execute(query, params)
                 return cursor.fetchall() if cursor.description else None
         finally:
             connection.close()
@@ -93,8 +93,8 @@ class Project:
             )
         return result
 
-    def sql(self, query: str, database: str | None = None):
-        return self.server.sql(database or self.database, query)
+    def sql(self, query: str, database: str | None = None, params: tuple | dict | None = None):
+        return self.server.sql(database or self.database, query, params)
 
     @property
     def backups(self) -> Path:
@@ -188,18 +188,41 @@ def with_bundle(project: Project, bundle: Path) -> Path:
     return folder
 
 
+# The migration an old Mole's sample experiment is rolled back to: before pose speed (0006) and
+# the automation app (0007), so the legacy pipeline has real migrations to run on it.
+OLD_SAMPLE_MIGRATION = "0005_entity_event_role"
+
+
 @pytest.fixture(scope="session")
-def opened_example(server, sample_template, tmp_path_factory):
-    """A project with a bundle `registry` of example (2), and a backup of its sample data.
+def old_sample_dump(server, sample_template, tmp_path_factory) -> Path:
+    """The sample field test as an old Mole at data_collection 0005 holds it: a plain pg_dump,
+    made by migrating a copy of the sample database back (what a legacy example would be)."""
+    made = copy_project(server, tmp_path_factory.mktemp("old-sample") / "project")
+    with_sample_data(made, sample_template)
+    made.invoke("migrate", "--app", "data_collection", "--target", OLD_SAMPLE_MIGRATION, check=True)
+    dump = made.root.parent / "sample_0005.sql"
+    subprocess.run(
+        [str(binaries_dir() / "pg_dump"), f"--dbname={made.database}", f"--file={dump}"],
+        env={**os.environ, **server.environment},
+        check=True,
+    )
+    drop_live_database(made)
+    return dump
+
+
+@pytest.fixture(scope="session")
+def opened_example(server, sample_template, old_sample_dump, tmp_path_factory):
+    """A project with a bundle of the old sample dump (migrated from 0005), and a backup of its
+    sample data at head.
 
     Shared by the `invoke open` tests (making a bundle takes a while); they leave it as they found it.
     """
     made = copy_project(server, tmp_path_factory.mktemp("opened") / "project")
     with_sample_data(made, sample_template)
     made.invoke("backup", "--label", "sample", check=True)
-    examples = REPO / "examples" / "legacy"
-    made.invoke("legacy", "--db", str(examples / "divergent_registry.dump"), "--name", "registry", check=True)
-    made.bundle = "registry"
+    made.invoke("legacy", "--db", str(old_sample_dump), "--name", "old-sample", check=True)
+    made.bundle = "old-sample"
+    made.legacy_dump = old_sample_dump
     made.backup = next(made.backups.glob("*_sample.dump")).stem
     yield made
     drop_live_database(made)

@@ -5,6 +5,7 @@ The pages themselves are checked in test_open_overview.py, the browser in test_o
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -18,7 +19,7 @@ from opened_session import free_port
 
 def test_ctrl_c_removes_the_login_and_the_next_open_reuses_the_copy(opened_example):
     session = OpenedSession(opened_example, "--bundle", opened_example.bundle).wait_until_serving()
-    copy = copy_database_of(opened_example, "registry")
+    copy = copy_database_of(opened_example, opened_example.bundle)
     logins = f"SELECT username FROM auth_user WHERE username = '{session.username}'"
     assert opened_example.sql(logins, copy) == [(session.username,)]
     for _ in range(5):
@@ -34,7 +35,7 @@ def test_ctrl_c_removes_the_login_and_the_next_open_reuses_the_copy(opened_examp
     assert opened_example.sql("SELECT count(*) FROM auth_user WHERE username LIKE 'mole-open-%'", copy) == [
         (0,)
     ]
-    assert copy_database_of(opened_example, "registry") == copy
+    assert copy_database_of(opened_example, opened_example.bundle) == copy
 
     # On the same port at once, as a person would reopen it.
     with OpenedSession(opened_example, "--bundle", opened_example.bundle, port=session.port) as again:
@@ -67,7 +68,11 @@ def test_a_backup_opens_too(opened_example):
         _, _, page = WebClient(session.url).get("/")
     banner = re.search(r'<div id="opened-banner".*?</div>', page, re.S)[0]
     assert "Legacy experiment" in banner and f"backup {opened_example.backup}" in banner
-    assert "Sample campaign" in page and page.count('<tr class="trial-row"') == 2
+    # The backup is of the live database, which the tests leave as it was.
+    campaigns = opened_example.sql("SELECT name FROM data_collection_campaign")
+    assert campaigns and all(html.escape(name) in page for (name,) in campaigns)
+    [(trials,)] = opened_example.sql("SELECT count(*) FROM data_collection_trial")
+    assert page.count('<tr class="trial-row"') == trials
 
 
 def assert_refused(result, message: str) -> None:
@@ -95,15 +100,16 @@ def test_bad_requests_get_one_error_line(opened_example):
     def opened(*args):
         return opened_example.invoke("open", *args)
 
-    assert_refused(opened("--bundle", "../registry"), "is not allowed")
+    bundle = opened_example.bundle
+    assert_refused(opened("--bundle", f"../{bundle}"), "is not allowed")
     assert_refused(opened("--bundle", "nothing-here"), "no bundle named 'nothing-here'")
     assert_refused(opened("--backup", "nothing-here"), "nothing-here")
     assert_refused(
-        opened("--bundle", "registry", "--backup", opened_example.backup), "either --bundle or --backup"
+        opened("--bundle", bundle, "--backup", opened_example.backup), "either --bundle or --backup"
     )
     assert_refused(opened(), "either --bundle or --backup")
     for port in ("abc", "99999", "0"):
-        assert_refused(opened("--bundle", "registry", "--port", port), "--port must be a number from 1 to")
+        assert_refused(opened("--bundle", bundle, "--port", port), "--port must be a number from 1 to")
     with OpenedSession(opened_example, "--bundle", opened_example.bundle) as session:
         assert_refused(opened("--backup", opened_example.backup, "--port", str(session.port)), "in use")
         assert_refused(opened("--bundle", opened_example.bundle, "--port", str(free_port())), "already open")
@@ -127,7 +133,10 @@ def test_the_compose_backend_runs_a_one_off_django_container(compose_project, op
         options = run[run.index("run") : run.index("django")]
         assert options[:6] == ["run", "--rm", "-T", "--no-deps", "-p", f"127.0.0.1:{session.port}:8000"]
         assert f"PGDATABASE={copy_database_of(project, 'on-compose')}" in options
-        banner = "MOLE_OPENED=Legacy experiment: bundle on-compose, migrated from divergent_registry.dump"
+        banner = (
+            "MOLE_OPENED=Legacy experiment: bundle on-compose, "
+            f"migrated from {opened_example.legacy_dump.name}"
+        )
         assert banner in options
         assert not any("PASSWORD" in option for option in run)
         restores = [call for call in calls if "pg_restore" in call]
@@ -155,14 +164,15 @@ def test_drop_copy_removes_the_kept_copy_but_not_while_it_is_open(opened_example
         return opened_example.invoke("open", "--bundle", opened_example.bundle, "--drop-copy")
 
     with OpenedSession(opened_example, "--bundle", opened_example.bundle):
-        copy = copy_database_of(opened_example, "registry")
+        copy = copy_database_of(opened_example, opened_example.bundle)
         assert_refused(drop(), "already open")
-    assert f"open copy:  {copy} (bundle registry;" in opened_example.invoke("status", check=True).stdout
+    status = opened_example.invoke("status", check=True).stdout
+    assert f"open copy:  {copy} (bundle {opened_example.bundle};" in status
     dropped = drop()
     assert dropped.returncode == 0 and f"Dropped {copy}." in dropped.stdout, dropped.stderr
     assert copy not in opened_example.invoke("status", check=True).stdout
     assert copy not in [name for (name,) in opened_example.sql(COPY_DATABASES, "postgres")]
-    assert "No copy of bundle registry" in drop().stdout
+    assert f"No copy of bundle {opened_example.bundle}" in drop().stdout
     assert (
         opened_example.root / "db_backups" / "bundles" / opened_example.bundle / "migrated.dump"
     ).is_file()

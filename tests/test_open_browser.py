@@ -55,7 +55,7 @@ def test_a_browser_sees_trials_and_tracks_then_logs_into_the_admin_and_opens_a_t
     from selenium.webdriver.support.ui import WebDriverWait
 
     with OpenedSession(opened_example, "--bundle", opened_example.bundle) as session:
-        copy = copy_database_of(opened_example, "registry")
+        copy = copy_database_of(opened_example, opened_example.bundle)
         trials = opened_example.sql(
             "SELECT id, id_major || '.' || id_minor || '.' || id_micro "
             "FROM data_collection_trial ORDER BY id",
@@ -64,7 +64,7 @@ def test_a_browser_sees_trials_and_tracks_then_logs_into_the_admin_and_opens_a_t
         browser = headless_chromium(tmp_path / "chromium-profile")
         try:
             browser.get(session.url)
-            assert "bundle registry" in browser.find_element(By.ID, "opened-banner").text
+            assert f"bundle {opened_example.bundle}" in browser.find_element(By.ID, "opened-banner").text
             rows = browser.find_elements(By.CSS_SELECTOR, "tr.trial-row")
             assert [row.get_attribute("data-trial") for row in rows] == [
                 str(trial_id) for trial_id, _ in trials
@@ -99,7 +99,7 @@ def test_a_browser_sees_trials_and_tracks_then_logs_into_the_admin_and_opens_a_t
             content = browser.find_element(By.ID, "content").text
             assert (
                 trials[0][1] in content
-                and "bundle registry" in browser.find_element(By.ID, "opened-banner").text
+                and f"bundle {opened_example.bundle}" in browser.find_element(By.ID, "opened-banner").text
             )
             browser.save_screenshot(str(tmp_path / "admin-trial.png"))
         finally:
