@@ -23,14 +23,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 INVOKE = str(Path(sys.executable).parent / "invoke")
 BIN = binaries_dir()
+# One track near the sample's test range; points in WGS 84, as Mole stores them.
 FILL_POSES = """
-INSERT INTO data_collection_pose (entity_id, trial_id, pose_source_id, timestamp, latitude, longitude,
-                                  elevation, heading, speed)
-SELECT e.id, t.id, NULL, now() + n * interval '1 second', 47 + (n % 1000) / 1e5, 8 + (n % 777) / 1e5,
-       400 + n % 50, n % 360, 1.5
+INSERT INTO data_collection_pose (entity_id, trial_id, pose_source_id, timestamp, point,
+                                  elevation, heading, speed, velocity)
+SELECT e.name, t.id, s.id, now() + n * interval '1 second',
+       ST_SetSRID(ST_MakePoint(-116.585 + (n % 777) / 1e5, 35.295 + (n % 1000) / 1e5), 4326),
+       400 + n % 50, n % 360, 1.5, '{{}}'
 FROM generate_series(1, {count}) AS n,
-     (SELECT min(id) AS id FROM data_collection_entity) e,
-     (SELECT min(id) AS id FROM data_collection_trial) t
+     (SELECT min(name) AS name FROM data_collection_entity) e,
+     (SELECT min(id) AS id FROM data_collection_trial) t,
+     (SELECT min(id) AS id FROM data_collection_posesource) s
 """
 
 
@@ -53,7 +56,9 @@ def psql(env: dict[str, str], database: str, *args: str) -> None:
 
 def timed_raw_restore(env: dict[str, str], dump: Path, database: str) -> float:
     """Seconds a bare `pg_restore` of `dump` into a new `database` takes: the floor for restores."""
-    psql(env, "postgres", "-c", f"CREATE DATABASE {database}")
+    # From template0: the dump creates PostGIS's extensions itself, and the local server's
+    # template1 has them already (as `restore` does it, in tooling.server.database_admin).
+    psql(env, "postgres", "-c", f"CREATE DATABASE {database} TEMPLATE template0")
     restore = [str(BIN / "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
     seconds, _ = timed([*restore, f"--dbname={database}", str(dump)], env)
     return seconds

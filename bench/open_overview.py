@@ -6,7 +6,7 @@ of the same dump; a reopen, which reuses the copy; the overview page against
 `psql` running the page's own track query; and the web server's peak memory.
 Asserts nothing; uses its own local server in a temporary folder.
 
-    .venv/bin/python bench/open_overview.py [--poses 1000000]
+    PYTHONPATH=mole .venv/bin/python bench/open_overview.py [--poses 1000000]
 """
 
 from __future__ import annotations
@@ -115,9 +115,8 @@ def main() -> None:
             .replace("%%", "%")
         )
         query_s = median_seconds(lambda: psql(env, "raw_restore", "-c", query))
-        every_pose_s = median_seconds(
-            lambda: psql(env, "raw_restore", "-c", "SELECT latitude, longitude FROM data_collection_pose"), 1
-        )
+        every_pose = "SELECT ST_Y(point), ST_X(point) FROM data_collection_pose"
+        every_pose_s = median_seconds(lambda: psql(env, "raw_restore", "-c", every_pose), 1)
 
         print(f"poses: {poses:,} in one track   dump: {dump.stat().st_size / 2**20:.1f} MiB")
         print(
