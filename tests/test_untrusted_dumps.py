@@ -36,8 +36,10 @@ from tooling.versions import major_release
 
 BASE = EXAMPLES / "old_mole_0005.sql"
 AFTER_SETTINGS = b"SET default_table_access_method = heap;\n"
+# The sample's first note (real Mole's note table: id, note, event, tester).
+NOTE_TEXT = b"Confirmed visually from the tower."
 NOTE_ROW = next(line for line in BASE.read_bytes().splitlines(keepends=True)
-                if b"\tTrial 1 went fine.\t" in line)
+                if line.startswith(b"1\t" + NOTE_TEXT))
 TRAILER = b"--\n-- PostgreSQL database dump complete\n--\n"
 POSTGRES = {"PGUSER": "postgres"}
 
@@ -430,7 +432,7 @@ def test_roles_and_connections_without_the_cluster_header_are_refused_too(guarde
 
 def sql_ascii_dump(tmp_path) -> Path:
     data = BASE.read_bytes().replace(b"SET client_encoding = 'UTF8';", b"SET client_encoding = 'SQL_ASCII';")
-    data = data.replace(NOTE_ROW, NOTE_ROW.replace(b"went fine.", b"went fine, caf\xe9."))
+    data = data.replace(NOTE_ROW, NOTE_ROW.replace(NOTE_TEXT, NOTE_TEXT[:-1] + b", caf\xe9."))
     target = tmp_path / "sql_ascii.sql"
     target.write_bytes(data)
     return target
@@ -438,7 +440,7 @@ def sql_ascii_dump(tmp_path) -> Path:
 
 def test_text_the_database_cannot_store_is_refused_naming_table_column_and_key(guarded, tmp_path):
     result = guarded.invoke("legacy", "--db", str(sql_ascii_dump(tmp_path)))
-    assert_refused_in_one_line(guarded, result, "table public.data_collection_note, column text, row 1:")
+    assert_refused_in_one_line(guarded, result, "table public.data_collection_note, column note, row 1:")
     assert "--source-encoding" in result.stderr
 
 
@@ -447,8 +449,8 @@ def test_the_real_encoding_named_by_the_user_is_converted_and_reported(guarded, 
                             "--name", "latin", "--keep-scratch", check=True)
     scratch = kept_scratch(result)
     try:
-        assert guarded.sql("SELECT text FROM data_collection_note WHERE id = 1", scratch) == [
-            ("Trial 1 went fine, café.",)]
+        assert guarded.sql("SELECT note FROM data_collection_note WHERE id = 1", scratch) == [
+            (NOTE_TEXT[:-1].decode() + ", café.",)]
     finally:
         drop_database(guarded, scratch)
     report = (guarded.root / "db_backups" / "bundles" / "latin" / "REPORT.md").read_text()
