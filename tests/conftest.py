@@ -33,6 +33,8 @@ AUTOMATION_FILES = sorted(path.stem for path in (REPO / "mole" / "automation" / 
 HEAD = f"data_collection.{MIGRATION_FILES[-1]} + automation.{AUTOMATION_FILES[-1]}"
 NEXT_NUMBER = f"{int(MIGRATION_FILES[-1][:4]) + 1:04d}"
 INVOKE = str(Path(sys.executable).parent / "invoke")
+# load_sample_data's field test: 3 robots, 3 trials, 40 poses each.
+SAMPLE_POSES = 360
 THROWAWAY_SETTINGS = (("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"))
 
 

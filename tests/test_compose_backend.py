@@ -9,6 +9,7 @@ import json
 
 from conftest import HEAD
 from conftest import REPO
+from conftest import SAMPLE_POSES
 
 
 def docker_calls(project) -> list[list[str]]:
@@ -95,7 +96,7 @@ def test_end_to_end_through_the_stand_in(compose_project):
     assert verify.returncode == 0, verify.stdout + verify.stderr
     project.sql("DELETE FROM data_collection_pose")
     project.invoke("restore", "--backup", dump.stem, "--yes", check=True)
-    assert project.sql("SELECT count(*) FROM data_collection_pose")[0][0] == 240
+    assert project.sql("SELECT count(*) FROM data_collection_pose")[0][0] == SAMPLE_POSES
 
     calls = docker_calls(project)
     execs = [call for call in calls if "exec" in call]

@@ -15,6 +15,7 @@ import time
 import pytest
 from conftest import INVOKE
 from conftest import REPO
+from conftest import SAMPLE_POSES
 from conftest import with_bundle
 from test_legacy_examples import EXAMPLES
 from test_legacy_examples import bundles_of
@@ -268,7 +269,7 @@ def test_restore_bundle_makes_the_migrated_database_live_after_a_safety_backup(m
     )
     result = migrated.invoke("restore", "--bundle", "reg", "--yes", check=True)
     assert "Restored bundle reg" in result.stdout and "before-restore" in result.stdout
-    assert pose_count(migrated) == 240
+    assert pose_count(migrated) == SAMPLE_POSES
     assert migrated.sql("SELECT count(*) FROM legacy.data_collection_calibration")[0][0] == 2
     assert migrated.invoke("verify").returncode == 0
 

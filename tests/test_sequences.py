@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import SAMPLE_POSES
 from test_legacy_examples import EXAMPLES
 
-POSE_SEQUENCE = b"SELECT pg_catalog.setval('public.data_collection_pose_id_seq', 240, true);"
+POSE_SEQUENCE = (f"SELECT pg_catalog.setval('public.data_collection_pose_id_seq', {SAMPLE_POSES}, true);"
+                 .encode())
 
 
 def test_verify_reports_a_sequence_behind_its_column(migrated):
@@ -12,8 +14,8 @@ def test_verify_reports_a_sequence_behind_its_column(migrated):
     result = migrated.invoke("verify")
     assert result.returncode == 1
     assert ("sequence data_collection_pose_id_seq would next give 11, but data_collection_pose.id already "
-            "holds up to 240") in result.stdout
-    migrated.sql("SELECT setval('data_collection_pose_id_seq', 240, true)")
+            f"holds up to {SAMPLE_POSES}") in result.stdout
+    migrated.sql(f"SELECT setval('data_collection_pose_id_seq', {SAMPLE_POSES}, true)")
     assert migrated.invoke("verify").returncode == 0
 
 
@@ -21,7 +23,7 @@ def test_legacy_sets_sequences_past_the_max_and_the_first_insert_after_a_restore
     data = (EXAMPLES / "old_mole_0005.sql").read_bytes()
     assert POSE_SEQUENCE in data
     source = tmp_path / "behind.sql"
-    source.write_bytes(data.replace(POSE_SEQUENCE, POSE_SEQUENCE.replace(b"240", b"200")))
+    source.write_bytes(data.replace(POSE_SEQUENCE, POSE_SEQUENCE.replace(str(SAMPLE_POSES).encode(), b"200")))
     migrated.invoke("legacy", "--db", str(source), "--name", "behind", check=True)
     report = (migrated.root / "db_backups" / "bundles" / "behind" / "REPORT.md").read_text()
     assert "- sequence data_collection_pose_id_seq would next give 201, but data_collection_pose.id" in report

@@ -7,6 +7,7 @@ from conftest import AUTOMATION_FILES
 from conftest import HEAD
 from conftest import MIGRATION_FILES
 from conftest import NEXT_NUMBER
+from conftest import SAMPLE_POSES
 
 from tooling.server.local_server import postgres_major
 
@@ -33,7 +34,7 @@ def test_migrate_sample_data_and_verify_pass(migrated, tmp_path):
     assert "is compliant" in result.stdout
     report = json.loads(report_path.read_text())
     assert report["ok"] is True and report["differences"] == []
-    assert count_poses(migrated) == 240
+    assert count_poses(migrated) == SAMPLE_POSES
     scratch = migrated.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'mole_scratch_%'", "postgres")
     assert scratch[0][0] == 0
 
@@ -155,7 +156,7 @@ def test_restore_replaces_live_database_after_safety_backup(migrated):
     [good] = migrated.backups.glob("*_good.dump")
     migrated.sql("DELETE FROM data_collection_pose")
     result = migrated.invoke("restore", "--backup", good.stem, "--yes", check=True)
-    assert count_poses(migrated) == 240
+    assert count_poses(migrated) == SAMPLE_POSES
     [safety] = migrated.backups.glob("*_before-restore.dump")
     assert safety.stem in result.stdout
     assert migrated.invoke("verify").returncode == 0
@@ -183,7 +184,7 @@ def test_restore_of_a_corrupted_backup_leaves_live_database_intact(migrated):
     assert result.returncode == 2
     assert "is damaged" in result.stderr
     assert migrated.sql("SELECT count(*) FROM data_collection_note")[0][0] == 0
-    assert count_poses(migrated) == 240
+    assert count_poses(migrated) == SAMPLE_POSES
 
 
 def test_failed_pg_restore_leaves_live_database_intact(migrated):
@@ -252,7 +253,7 @@ def test_dry_run_prints_commands_and_changes_nothing(migrated):
     assert not migrated.backups.exists()
     migrate = migrated.invoke("--dry", "migrate", "--app", "data_collection", "--target", "0004", check=True)
     assert "manage.py migrate --no-input data_collection 0004" in migrate.stdout
-    assert migrated.sql("SELECT count(*) FROM data_collection_pose")[0][0] == 240
+    assert migrated.sql("SELECT count(*) FROM data_collection_pose")[0][0] == SAMPLE_POSES
 
 
 def test_restore_refuses_to_go_on_when_the_safety_backup_fails(migrated):
