@@ -110,10 +110,10 @@ def test_end_to_end_through_the_stand_in(compose_project):
 def test_verify_through_the_stand_in_catches_a_dropped_index(compose_project):
     project = compose_project
     project.invoke("migrate", check=True)
-    project.sql("DROP INDEX pose_entity_time_idx")
+    project.sql("DROP INDEX data_collection_pose_point_fd6caf04_id")
     result = project.invoke("verify")
     assert result.returncode == 1
-    assert "index missing: pose_entity_time_idx" in result.stdout
+    assert "index missing: data_collection_pose_point_fd6caf04_id" in result.stdout
 
 
 def test_legacy_pipeline_through_the_stand_in(compose_project):

@@ -62,12 +62,12 @@ def test_an_old_mole_is_migrated_by_lineage_alone(project):
     result = project.invoke(
         "legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "old", check=True
     )
-    assert "matches data_collection.0005_pose_speed_and_source exactly" in result.stdout
+    assert "matches data_collection.0005_entity_event_role exactly" in result.stdout
     manifest = manifest_of(project, "old")
     assert manifest["custom_migration"] is None
     header = re.search(r"-- Dumped by pg_dump version (\S+)", (EXAMPLES / "old_mole_0005.sql").read_text())
     assert manifest["source"]["dumped_by_pg_dump"] == header.group(1)
-    assert manifest["lineage"]["exact"] == "data_collection.0005_pose_speed_and_source"
+    assert manifest["lineage"]["exact"] == "data_collection.0005_entity_event_role"
     assert manifest["verification"]["ok"] is True
     before, after = manifest["row_counts"]["before"], manifest["row_counts"]["after"]
     for table, rows in before.items():
@@ -94,7 +94,7 @@ def test_a_diverged_schema_finds_its_committed_migration(project):
         "public.data_collection_calibration -> legacy.data_collection_calibration"
         in manifest["data"]["moved"]
     )
-    assert manifest["row_counts"]["after"]["legacy.data_collection_calibration"] == 2
+    assert manifest["row_counts"]["after"]["legacy.data_collection_calibration"] == 3
     assert manifest["verification"]["checks"]["schema_matches_reference"]["ok"] is True
 
 
@@ -116,7 +116,7 @@ def test_a_new_divergence_gets_a_draft_which_once_reviewed_makes_the_pipeline_su
     manifest = manifest_of(project, "drafted")
     assert manifest["verification"]["ok"] is True
     assert (
-        "public.data_collection_trial.weather -> legacy.data_collection_trial__weather.weather"
+        "public.data_collection_trial.weather_text -> legacy.data_collection_trial__weather_text.weather_text"
         in (manifest["data"]["moved"])
     )
     assert project.invoke("makemigrations", "--check").returncode == 0
@@ -150,7 +150,7 @@ def test_the_diff_finds_exactly_what_each_example_script_changed(project, tmp_pa
         assert found["lineage"]["exact"] is None
     renames = found_renames(tmp_path / "divergent_registry.json")
     assert renames == [
-        {"kind": "column", "table": "data_collection_entity", "old": "serial_no", "new": "serial_number"}
+        {"kind": "column", "table": "data_collection_entity", "old": "serial_no", "new": "physical_id"}
     ]
 
 
@@ -161,7 +161,7 @@ def found_renames(path):
 def test_diff_reports_lineage_and_compares_two_dumps(project, tmp_path):
     old = project.invoke("diff", "--db", str(EXAMPLES / "old_mole_0005.sql"))
     assert old.returncode == 1
-    assert "Lineage: matches data_collection.0005_pose_speed_and_source exactly" in old.stdout
+    assert "Lineage: matches data_collection.0005_entity_event_role exactly" in old.stdout
     report = tmp_path / "against.json"
     result = project.invoke(
         "diff",
@@ -215,8 +215,8 @@ def test_unapplying_a_custom_migration_gives_back_the_legacy_schema(project):
             check=True,
             extra_env={"INVOKE_MOLE_DATABASE": scratch},
         )
-        assert schema_fingerprint(snapshot_of(project, scratch)) == "fa0ae50020dae9d3"
-        assert project.sql("SELECT count(*) FROM data_collection_calibration", scratch)[0][0] == 2
+        assert schema_fingerprint(snapshot_of(project, scratch)) == "868d5ec167db57f5"
+        assert project.sql("SELECT count(*) FROM data_collection_calibration", scratch)[0][0] == 3
     finally:
         project.sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)', "postgres")
 
@@ -235,10 +235,10 @@ def test_draft_migration_proposes_renames_as_renames(project):
     draft = project.root / "mole/data_collection/migrations/0011_legacy_field_test.py"
     assert f"Wrote the draft {draft}" in result.stdout
     text = draft.read_text()
-    assert 'RENAME COLUMN "serial_no" TO "serial_number"' in text
+    assert 'RENAME COLUMN "serial_no" TO "physical_id"' in text
     assert "DROP COLUMN" not in text and "DROP TABLE" not in text
-    assert 'LEGACY_FINGERPRINT = "fa0ae50020dae9d3"' in text
-    assert 'dependencies = [("data_collection", "0010_image_and_pose_coordinate_check")]' in text
+    assert 'LEGACY_FINGERPRINT = "868d5ec167db57f5"' in text
+    assert 'dependencies = [("data_collection", "0010_create_metadata_keys_values")]' in text
     assert project.invoke("makemigrations", "--check").returncode == 0
     exact = project.invoke("draft-migration", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "x")
     assert exact.returncode == 2 and "no migration needed" in exact.stderr
@@ -309,12 +309,12 @@ def test_an_old_mole_whose_records_claim_more_than_its_schema_has_is_migrated_fr
     source = tmp_path / "overclaiming.sql"
     source.write_text(text.replace(trailer, claims + trailer))
     result = project.invoke("legacy", "--db", str(source), "--name", "claims", check=True)
-    assert "recording migrations up to data_collection.0005_pose_speed_and_source as applied" in result.stdout
+    assert "recording migrations up to data_collection.0005_entity_event_role as applied" in result.stdout
     manifest = manifest_of(project, "claims")
     assert manifest["verification"]["ok"] is True
-    assert manifest["started_from"] == "data_collection.0005_pose_speed_and_source"
+    assert manifest["started_from"] == "data_collection.0005_entity_event_role"
     listing = project.invoke("bundles", check=True).stdout
-    assert "lineage from 0005_pose_speed_and_source" in listing
+    assert "lineage from 0005_entity_event_role" in listing
 
 
 def test_every_example_is_under_a_megabyte():

@@ -26,7 +26,7 @@ from tooling.server.local_server import binaries_dir
 from tooling.server.local_server import postgres_major
 
 REGISTRY_MIGRATION = "mole/data_collection/migrations/0011_legacy_divergent_registry.py"
-CREATE_INDEX_STEP = "Create index pose_entity_time_idx"
+CREATE_INDEX_STEP = "Create index data_collection_pose_point_fd6caf04_id"
 
 
 def pose_count(project) -> int:
@@ -175,7 +175,7 @@ def test_bad_names_and_missing_migrations_are_refused(project):
     assert_refused(project, project.invoke("bundle-check", "--name", "../x"), "is not allowed")
     assert_refused(project, project.invoke("--dry", "legacy", "--db", dump), "--dry is not supported here")
     wrong = project.invoke("legacy", "--db", dump, "--migration", "0011_legacy_divergent_registry")
-    assert_refused(project, wrong, "handles the schema fa0ae50020dae9d3")
+    assert_refused(project, wrong, "handles the schema 868d5ec167db57f5")
 
 
 def test_an_existing_bundle_is_never_overwritten(project):
@@ -199,7 +199,7 @@ def test_an_incomplete_custom_migration_fails_verification_and_writes_no_bundle(
     migration.write_text(text[:start] + text[text.index("    ),\n", start) + len("    ),\n") :])
     result = project.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"))
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "index missing: pose_entity_time_idx" in result.stdout
+    assert "index missing: data_collection_pose_point_fd6caf04_id" in result.stdout
     assert "no bundle was written" in result.stderr
     assert bundles_of(project) == [] and scratch_databases(project) == []
     assert not list((project.root / "db_backups").glob("bundles/.*"))
@@ -214,11 +214,11 @@ def test_data_loss_is_refused_unless_allowed_and_then_named(project):
     dump = str(EXAMPLES / "divergent_registry.dump")
     refused = project.invoke("legacy", "--db", dump)
     assert refused.returncode == 1
-    assert "data lost: public.data_collection_calibration: table dropped with its 2 rows" in refused.stdout
+    assert "data lost: public.data_collection_calibration: table dropped with its 3 rows" in refused.stdout
     assert bundles_of(project) == []
     project.invoke("legacy", "--db", dump, "--name", "lossy", "--allow-data-loss", check=True)
     manifest = json.loads((project.root / "db_backups/bundles/lossy/manifest.json").read_text())
-    assert manifest["data"]["losses"] == ["public.data_collection_calibration: table dropped with its 2 rows"]
+    assert manifest["data"]["losses"] == ["public.data_collection_calibration: table dropped with its 3 rows"]
     assert "Dropped (allowed)" in (project.root / "db_backups/bundles/lossy/REPORT.md").read_text()
 
 
@@ -270,7 +270,7 @@ def test_restore_bundle_makes_the_migrated_database_live_after_a_safety_backup(m
     result = migrated.invoke("restore", "--bundle", "reg", "--yes", check=True)
     assert "Restored bundle reg" in result.stdout and "before-restore" in result.stdout
     assert pose_count(migrated) == SAMPLE_POSES
-    assert migrated.sql("SELECT count(*) FROM legacy.data_collection_calibration")[0][0] == 2
+    assert migrated.sql("SELECT count(*) FROM legacy.data_collection_calibration")[0][0] == 3
     assert migrated.invoke("verify").returncode == 0
 
 
