@@ -9,13 +9,17 @@ from schema.writer import steps_of
 
 DIVERGE = """
 ALTER TABLE data_collection_location DROP CONSTRAINT {location_unique};
-INSERT INTO data_collection_location (name, description) SELECT name, 'again' FROM data_collection_location;
-ALTER TABLE data_collection_pose DROP CONSTRAINT pose_coordinates_in_range;
-UPDATE data_collection_pose SET latitude = 200 WHERE id IN (SELECT id FROM data_collection_pose LIMIT 2);
+INSERT INTO data_collection_location (name, description, timezone)
+    SELECT name, 'again', timezone FROM data_collection_location;
+ALTER TABLE data_collection_clockphase DROP CONSTRAINT data_collection_clockphase_duration_seconds_check;
+INSERT INTO data_collection_clockphase (message, message_only, countdown, duration_seconds,
+    starts_with_trial_start, starts_with_trial_end, ends_with_trial_start, ends_with_trial_end)
+    VALUES ('warm-up', false, true, -5, true, false, false, false),
+           ('cool-down', false, true, -10, false, true, false, false);
 ALTER TABLE data_collection_pose ALTER COLUMN speed TYPE text;
 UPDATE data_collection_pose SET speed = 'fast' WHERE id IN (SELECT id FROM data_collection_pose LIMIT 3);
-ALTER TABLE data_collection_trial ADD COLUMN weather text;
-UPDATE data_collection_trial SET weather = 'rain' WHERE id = (SELECT min(id) FROM data_collection_trial);
+ALTER TABLE data_collection_trial ADD COLUMN weather_note text;
+UPDATE data_collection_trial SET weather_note = 'rain' WHERE id = (SELECT min(id) FROM data_collection_trial);
 """
 
 
@@ -47,10 +51,11 @@ def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(
         connection.close()
     reviews = [step.review for step in steps if step.review]
     assert any("1 rows of data_collection_location violate UNIQUE (name)" in r for r in reviews), reviews
-    assert any("2 rows of data_collection_pose violate CHECK" in r for r in reviews), reviews
+    assert any("2 rows of data_collection_clockphase violate CHECK" in r for r in reviews), reviews
     assert any("3 values of data_collection_pose.speed cannot be converted to double precision" in r
                for r in reviews), reviews
-    assert any("1 non-NULL values in data_collection_trial.weather are kept in legacy" in r for r in reviews)
+    kept = "1 non-NULL values in data_collection_trial.weather_note are kept in legacy"
+    assert any(kept in r for r in reviews), reviews
     text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", steps=steps,
                             source="x.sql", lineage="nearest 0010")
     assert text.count("# REVIEW:") == len(reviews) == 4
