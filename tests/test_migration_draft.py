@@ -20,6 +20,8 @@ ALTER TABLE data_collection_pose ALTER COLUMN speed TYPE text;
 UPDATE data_collection_pose SET speed = 'fast' WHERE id IN (SELECT id FROM data_collection_pose LIMIT 3);
 ALTER TABLE data_collection_trial ADD COLUMN weather_note text;
 UPDATE data_collection_trial SET weather_note = 'rain' WHERE id = (SELECT min(id) FROM data_collection_trial);
+ALTER TABLE data_collection_entity ADD COLUMN paint text;
+UPDATE data_collection_entity SET paint = 'orange';
 """
 
 
@@ -56,9 +58,12 @@ def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(
                for r in reviews), reviews
     kept = "1 non-NULL values in data_collection_trial.weather_note are kept in legacy"
     assert any(kept in r for r in reviews), reviews
+    # An entity is keyed by its name (varchar), not by an `id` it does not have.
+    painted = "3 non-NULL values in data_collection_entity.paint are kept in legacy"
+    assert any(painted in r and r.endswith("keyed by name") for r in reviews), reviews
     text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", steps=steps,
                             source="x.sql", lineage="nearest 0010")
-    assert text.count("# REVIEW:") == len(reviews) == 4
+    assert text.count("# REVIEW:") == len(reviews) == 5
     compile(text, "draft.py", "exec")
 
 
