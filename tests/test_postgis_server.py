@@ -109,8 +109,9 @@ def test_a_data_folder_of_another_major_is_refused_in_one_line(project, tmp_path
     [
         (REAL_DUMPS[0], "data_collection.0001_initial"),
         (REAL_DUMPS[1], "data_collection.0005_entity_event_role"),
-        (REAL_DUMPS[2], "data_collection.0010_create_metadata_keys_values"
-                        " + automation.0002_alter_scriptedevent_add_event_metadata"),
+        # automation's 0002 changes no column (only Django's JSONField class): the schema is that of
+        # the earliest point it can be, before it (the pipeline then starts from what the dump recorded).
+        (REAL_DUMPS[2], "data_collection.0010_create_metadata_keys_values + automation.0001_initial"),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else None,
 )

@@ -131,8 +131,11 @@ def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
     for step in steps:
         found = compare(step.schema, actual)
         unexplained = [difference for difference in found if drift_kind(difference) is None]
-        # Drift is no distance; on a tie the later point is nearer: the dump would continue from there.
-        if nearest is None or len(unexplained) <= len(differences):
+        # Drift is no distance. Between divergent points the later one is nearer (the dump would
+        # continue from there); between points it equals but for drift, the earliest, so that every
+        # later migration still runs (as for an exact match).
+        tie = len(unexplained) == len(differences) and bool(unexplained)
+        if nearest is None or len(unexplained) < len(differences) or tie:
             nearest, differences = step.migration, unexplained
             drifted = [difference for difference in found if drift_kind(difference) is not None]
     described = tuple(difference.describe() for difference in differences)
