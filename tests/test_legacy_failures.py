@@ -265,7 +265,8 @@ def test_a_tampered_bundle_fails_bundle_check(project, old_mole_bundle):
 def test_restore_bundle_makes_the_migrated_database_live_after_a_safety_backup(migrated):
     migrated.invoke("legacy", "--db", str(EXAMPLES / "divergent_registry.dump"), "--name", "reg", check=True)
     migrated.sql(
-        "DELETE FROM data_collection_pose WHERE id IN (SELECT id FROM data_collection_pose LIMIT 10)"
+        "DELETE FROM data_collection_pose WHERE id IN (SELECT id FROM data_collection_pose AS pose "
+        "WHERE NOT EXISTS (SELECT FROM data_collection_event WHERE start_pose_id = pose.id) LIMIT 10)"
     )
     result = migrated.invoke("restore", "--bundle", "reg", "--yes", check=True)
     assert "Restored bundle reg" in result.stdout and "before-restore" in result.stdout

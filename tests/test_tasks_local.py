@@ -41,12 +41,12 @@ def test_migrate_sample_data_and_verify_pass(migrated, tmp_path):
 
 def test_verify_catches_a_column_altered_and_an_index_dropped_by_hand(migrated, tmp_path):
     migrated.sql("ALTER TABLE data_collection_pose ALTER COLUMN speed TYPE numeric")
-    migrated.sql("DROP INDEX pose_entity_time_idx")
+    migrated.sql("DROP INDEX data_collection_pose_point_fd6caf04_id")
     report_path = tmp_path / "verify.json"
     result = migrated.invoke("verify", "--json", str(report_path))
     assert result.returncode == 1
     assert "data_collection_pose.speed: column type differs" in result.stdout
-    assert "index missing: pose_entity_time_idx" in result.stdout
+    assert "index missing: data_collection_pose_point_fd6caf04_id" in result.stdout
     kinds = {(d["kind"], d["table"]) for d in json.loads(report_path.read_text())["differences"]}
     assert kinds == {("column_type", "data_collection_pose"), ("index_missing", "data_collection_pose")}
 
@@ -55,7 +55,8 @@ def test_verify_catches_an_unapplied_migration(migrated):
     migrated.invoke("migrate", "--app", "data_collection", "--target", "0009", check=True)
     result = migrated.invoke("verify")
     assert result.returncode == 1
-    assert "migration not applied: data_collection.0010_image_and_pose_coordinate_check" in result.stdout
+    tenth = next(name for name in MIGRATION_FILES if name.startswith("0010"))
+    assert f"migration not applied: data_collection.{tenth}" in result.stdout
     assert "table missing" in result.stdout
 
 
@@ -154,7 +155,7 @@ def test_bad_label_is_refused(migrated):
 def test_restore_replaces_live_database_after_safety_backup(migrated):
     migrated.invoke("backup", "--label", "good", check=True)
     [good] = migrated.backups.glob("*_good.dump")
-    migrated.sql("DELETE FROM data_collection_pose")
+    migrated.sql("TRUNCATE data_collection_pose CASCADE")  # events point at their start poses
     result = migrated.invoke("restore", "--backup", good.stem, "--yes", check=True)
     assert count_poses(migrated) == SAMPLE_POSES
     [safety] = migrated.backups.glob("*_before-restore.dump")
@@ -198,11 +199,11 @@ def test_failed_pg_restore_leaves_live_database_intact(migrated):
     manifest = json.loads(manifest_path.read_text())
     manifest["sha256"] = sha256_of(good)
     manifest_path.write_text(json.dumps(manifest))
-    migrated.sql("INSERT INTO data_collection_tester (name, email) VALUES ('marker', '')")
+    migrated.sql("INSERT INTO data_collection_posesource (name, description) VALUES ('marker', '')")
     result = migrated.invoke("restore", "--backup", good.stem, "--yes")
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
-    assert migrated.sql("SELECT count(*) FROM data_collection_tester WHERE name = 'marker'")[0][0] == 1
+    assert migrated.sql("SELECT count(*) FROM data_collection_posesource WHERE name = 'marker'")[0][0] == 1
     staging = migrated.sql(
         "SELECT count(*) FROM pg_database WHERE datname LIKE 'mole|_scratch|_restore|_%' ESCAPE '|'",
         "postgres",
@@ -259,7 +260,7 @@ def test_dry_run_prints_commands_and_changes_nothing(migrated):
 def test_restore_refuses_to_go_on_when_the_safety_backup_fails(migrated):
     migrated.invoke("backup", "--label", "good", check=True)
     [good] = migrated.backups.glob("*_good.dump")
-    migrated.sql("INSERT INTO data_collection_tester (name, email) VALUES ('marker', '')")
+    migrated.sql("INSERT INTO data_collection_posesource (name, description) VALUES ('marker', '')")
     locker = migrated.server.connect(migrated.database)
     try:
         with locker.cursor() as cursor:
@@ -273,6 +274,6 @@ def test_restore_refuses_to_go_on_when_the_safety_backup_fails(migrated):
         locker.close()
     assert result.returncode == 2
     assert result.stderr.startswith("error: pg_dump failed")
-    assert migrated.sql("SELECT count(*) FROM data_collection_tester WHERE name = 'marker'")[0][0] == 1
+    assert migrated.sql("SELECT count(*) FROM data_collection_posesource WHERE name = 'marker'")[0][0] == 1
     left = sorted(path.name.split("_", 1)[1] for path in migrated.backups.iterdir())
     assert left == ["good.dump", "good.json"]
