@@ -29,7 +29,7 @@ def test_legacy_sets_sequences_past_the_max_and_the_first_insert_after_a_restore
     assert "- sequence data_collection_pose_id_seq would next give 201, but data_collection_pose.id" in report
     migrated.invoke("restore", "--bundle", "behind", "--yes", check=True)
     migrated.invoke("verify", check=True)
-    columns = "entity_id, trial_id, timestamp, latitude, longitude, elevation, heading, speed, pose_source_id"
+    columns = "entity_id, trial_id, timestamp, point, elevation, heading, speed, velocity, pose_source_id"
     migrated.sql(f"INSERT INTO data_collection_pose ({columns}) "
                  f"SELECT {columns} FROM data_collection_pose LIMIT 1")
-    assert migrated.sql("SELECT max(id) FROM data_collection_pose") == [(241,)]
+    assert migrated.sql("SELECT max(id) FROM data_collection_pose") == [(SAMPLE_POSES + 1,)]
