@@ -308,7 +308,8 @@ def test_an_old_mole_whose_records_claim_more_than_its_schema_has_is_migrated_fr
         "INSERT INTO public.django_migrations (app, name, applied) "
         f"VALUES ('{app}', '{name}', now());\n"
         for app, name in (("data_collection", "0006_pose_speed"), ("automation", "0001_initial"),
-                          ("data_collection", "0007_scenario_scripts"), ("data_collection", "0008_entity_state"))
+                          ("data_collection", "0007_scenario_scripts"),
+                          ("data_collection", "0008_entity_state"))
     )
     trailer = "-- PostgreSQL database dump complete"
     source = tmp_path / "overclaiming.sql"
