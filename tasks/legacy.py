@@ -52,7 +52,7 @@ def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
 
     chosen = backend_of(c, backend)
     settings = settings_of(c)
-    with loaded_legacy(
+    with chosen.django_session(), loaded_legacy(
         chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
     ) as loaded:
         lineage = loaded.lineage
@@ -96,7 +96,7 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
     migration_name(name)  # refuse a bad name before loading anything
     chosen = backend_of(c, backend)
     settings = settings_of(c)
-    with loaded_legacy(
+    with chosen.django_session(), loaded_legacy(
         chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
     ) as loaded:
         lineage = loaded.lineage

@@ -44,7 +44,7 @@ def test_every_step_of_our_history_has_real_moles_schema(project):
     backend = backend_of(project)
     unexplained = {}
     tolerated = {}
-    with backend.admin.scratch_database("ours") as ours:
+    with backend.django_session(), backend.admin.scratch_database("ours") as ours:
         for app in DJANGO_APPS:  # at their heads, as in real Mole's databases
             migrate(backend, ours, app)
         for k, name in enumerate(DATA_COLLECTION, start=1):

@@ -202,6 +202,27 @@ class ProcessRunner:
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
 
 
+    def start_conversation(
+        self, argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
+        errors: IO[bytes],
+    ) -> subprocess.Popen:
+        """Start a command that answers requests on its stdin through its stdout (both pipes,
+        binary); its stderr goes to the open file `errors`. The caller ends it. Not for dry
+        runs: nothing of a conversation can be printed ahead. Raises CommandFailed when
+        `argv[0]` does not exist."""
+        text = self.describe(argv, env=env, cwd=cwd)
+        if self.echo:
+            print(text, file=self.out, flush=True)
+        logger.debug("starting %s", text)
+        try:
+            return subprocess.Popen(
+                argv, env={**os.environ, **(env or {})}, cwd=cwd, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=errors, preexec_fn=die_with_parent,
+            )
+        except FileNotFoundError as error:
+            raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
+
+
 @contextmanager
 def output_stream_of(process: subprocess.Popen, argv: list[str]) -> Iterator[IO[bytes]]:
     """Yield the process's standard output; its failure is reported before the reader's own

@@ -147,6 +147,14 @@ def verify_database(
     """Check `database` against today's head, or against the older head `at` it was made at."""
     if not backend.admin.database_exists(database):
         raise DatabaseNotFound(database, "run `invoke migrate` first")
+    with backend.django_session():
+        return verification_of(backend, settings, database, at)
+
+
+def verification_of(
+    backend: Backend, settings: Settings, database: str, at: HistoryPoint | None
+) -> VerificationReport:
+    """The body of `verify_database`, run in one Django session."""
     models_check = check_models_match_migrations(backend, database)
     state = migration_state(backend, database)
     schemas = schema_snapshots(backend, database, ("public", LEGACY_SCHEMA))

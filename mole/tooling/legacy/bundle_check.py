@@ -46,8 +46,8 @@ def check_bundle(backend: Backend, settings: Settings, bundle: Bundle) -> Bundle
     head = bundle.manifest.get("migration_head")
     if not head:
         raise ToolingError(f"bundle {bundle.name}'s manifest records no migration head")
-    at = history_point(backend, settings, head)
-    with backend.admin.scratch_database("bundle_check", bare=True) as scratch:
+    with backend.django_session(), backend.admin.scratch_database("bundle_check", bare=True) as scratch:
+        at = history_point(backend, settings, head)
         backend.tools.restore(scratch, bundle.migrated_dump)
         backend.admin.ensure_extensions(scratch)
         report = verify_database(backend, settings, scratch, at=at if at.later else None)

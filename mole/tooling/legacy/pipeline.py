@@ -121,6 +121,21 @@ def run_legacy(
     # The bundle keeps the original and a migrated dump (custom format: rarely larger).
     store.check_room(2 * path.stat().st_size if path.is_file() else 0)
     bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
+    with backend.django_session():
+        return migrated_legacy(backend, settings, path, options, store, bundle_name, report, progress)
+
+
+def migrated_legacy(
+    backend: Backend,
+    settings: Settings,
+    path: Path,
+    options: LegacyOptions,
+    store: BundleStore,
+    bundle_name: str,
+    report: Report,
+    progress: Progress | None,
+) -> LegacyOutcome:
+    """The body of `run_legacy`, run in one Django session."""
     chosen = None
     if options.migration:
         chosen = read_registry(backend, settings).named(options.migration)

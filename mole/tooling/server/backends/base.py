@@ -9,22 +9,29 @@ Docker exists.
 from __future__ import annotations
 
 import subprocess
+import sys
 from abc import ABC
 from abc import abstractmethod
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Iterator
 
 from tooling.debris import LOAD_ROLE_PREFIX
 from tooling.debris import SCRATCH_PREFIX
 from tooling.debris import STAGING_SUFFIX
+from tooling.errors import CommandFailed
 from tooling.errors import ToolingError
 from tooling.names import safe_database
 from tooling.process import Completed
 from tooling.process import ProcessRunner
+from tooling.process import last_lines
 from tooling.server.database_admin import RETIRED_SUFFIX
 from tooling.server.database_admin import DatabaseAdmin
+from tooling.server.django_session import SERVE_COMMAND
+from tooling.server.django_session import DjangoSession
 from tooling.server.postgres_tools import PostgresTools
 
 if TYPE_CHECKING:
@@ -51,6 +58,7 @@ class Backend(ABC):
         self.database = refuse_reserved(safe_database(database))
         self.tools = PostgresTools(self)
         self.admin = DatabaseAdmin(self.tools, runner)
+        self.session: DjangoSession | None = None
 
     @abstractmethod
     def manage_command(self, args: list[str], database: str) -> Command:
@@ -80,11 +88,41 @@ class Backend(ABC):
         capture: bool = False,
         check: bool = True,
     ) -> Completed:
-        """Run `manage.py ARGS` against `database` (the live one by default)."""
+        """Run `manage.py ARGS` against `database` (the live one by default): in the open Django
+        session if there is one, else in a process of its own. Raises CommandFailed with
+        Django's last error lines when it fails and `check`."""
         command = self.manage_command(args, database or self.database)
-        return self.runner.run(
-            command.argv, env=command.env, cwd=command.cwd, capture=capture, check=check
-        )
+        if self.session is None or self.runner.dry:
+            return self.runner.run(
+                command.argv, env=command.env, cwd=command.cwd, capture=capture, check=check
+            )
+        completed = self.session.run(args, database or self.database)
+        if not capture:
+            sys.stdout.write(completed.stdout)
+        if completed.stderr and (not capture or completed.returncode == 0):
+            sys.stderr.write(completed.stderr)
+        if check and completed.returncode != 0:
+            raise CommandFailed(command.argv, completed.returncode, last_lines(completed.stderr))
+        return completed if capture else Completed(completed.returncode, "", completed.stderr)
+
+    @contextmanager
+    def django_session(self) -> Iterator[None]:
+        """Within it, every `manage` runs in one long-lived Django process (tooling.server.
+        django_session) instead of one each; nested uses share it. Does nothing in a dry run."""
+        if self.session is not None or self.runner.dry:
+            yield
+            return
+        command = self.manage_command([SERVE_COMMAND], self.database)
+        self.session = DjangoSession(self.runner, command.argv, command.env, command.cwd)
+        try:
+            yield
+        except BaseException:
+            self.session.kill()
+            raise
+        else:
+            self.session.close()
+        finally:
+            self.session = None
 
     def start_web_server(
         self, database: str, port: int, env: dict[str, str], media: Path | None = None
