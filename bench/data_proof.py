@@ -43,7 +43,7 @@ def main() -> None:
         dump = work / "bench.sql"
         subprocess.run([str(BIN / "pg_dump"), "--no-owner", "--no-privileges", "--dbname=bench",
                         f"--file={dump}"], env=env, check=True)
-        backend.admin.create_database("loaded")
+        backend.admin.create_database("loaded", bare=True)  # the dump creates its extensions
         load, _ = timed([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
                          "--dbname=loaded", "-f", str(dump)], env, stdout=subprocess.DEVNULL)
         snapshot = schema_snapshot(backend, "loaded")

@@ -36,7 +36,8 @@ FORMATS = {
 
 
 def floor_seconds(env: dict[str, str], dump: Path, database: str, custom: bool) -> float:
-    psql(env, "postgres", "-c", f"CREATE DATABASE {database}")
+    # From template0: the dump creates PostGIS's extensions itself (the server's template1 has them).
+    psql(env, "postgres", "-c", f"CREATE DATABASE {database} TEMPLATE template0")
     if custom:
         argv = [str(BIN / "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
                 "--single-transaction", f"--dbname={database}", str(dump)]

@@ -53,7 +53,8 @@ def main() -> None:
             check=True,
         )
 
-        psql(env, "postgres", "-c", "CREATE DATABASE floor")
+        # From template0: the dump creates PostGIS's extensions itself (the server's template1 has them).
+        psql(env, "postgres", "-c", "CREATE DATABASE floor TEMPLATE template0")
         load_s, _ = timed(
             [
                 str(BIN / "psql"),

@@ -113,6 +113,10 @@ def interrupt_on_termination() -> None:
 
     for number in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, interrupt)
+    # A shell without job control starts background jobs with SIGINT ignored; `kill -INT`
+    # (Ctrl-C's signal) must still stop a task, with its clean-up.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def terminal_progress(what: str):

@@ -37,7 +37,8 @@ def copy_database_of(project, bundle: str) -> str:
 class OpenedSession:
     """`invoke open ARGS --port P` running in its own process group, as from a terminal."""
 
-    def __init__(self, project, *args: str, port: int | None = None) -> None:
+    def __init__(self, project, *args: str, port: int | None = None, sigint_ignored: bool = False) -> None:
+        """`sigint_ignored`: started as a shell without job control starts a background job."""
         self.port = port or free_port()
         self.lines: list[str] = []
         self.ready = threading.Event()
@@ -52,6 +53,7 @@ class OpenedSession:
                 stderr=log,
                 text=True,
                 start_new_session=True,
+                preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
             )
         self.reader = threading.Thread(target=self.read_output, daemon=True)
         self.reader.start()

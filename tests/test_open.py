@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
+import signal
 
 from opened_session import COPY_DATABASES
 from opened_session import OpenedSession
@@ -42,6 +44,20 @@ def test_ctrl_c_removes_the_login_and_the_next_open_reuses_the_copy(opened_examp
         assert "Reusing database" in again.output
         assert again.password != session.password
         assert not WebClient(again.url).log_in(session.username, session.password)
+
+
+def test_kill_int_stops_an_open_that_a_script_started_in_the_background(opened_example):
+    session = OpenedSession(
+        opened_example, "--bundle", opened_example.bundle, sigint_ignored=True
+    ).wait_until_serving()
+    os.kill(session.process.pid, signal.SIGINT)  # the task's process alone, as `kill -INT PID`
+    assert session.process.wait(60) == 0, session.output
+    session.reader.join(10)
+    assert "Stopped." in session.output
+    copy = copy_database_of(opened_example, opened_example.bundle)
+    assert opened_example.sql(f"SELECT count(*) FROM auth_user WHERE username = '{session.username}'", copy) == [
+        (0,)
+    ]
 
 
 def test_the_login_is_in_no_bundle_file_and_not_in_the_bundle_list(opened_example):

@@ -133,6 +133,9 @@ def load_dump(
         head = read_head(lines, legacy.path.name)
     refuse_newer_dump(backend, legacy, head.dumped_by)
     wanted = refuse_unknown_extensions(backend, database, head, legacy.path.name)
+    # What the database had before the load is the tooling's (its template's extensions make
+    # `topology`, `tiger` and `tiger_data`), whether or not the dump mentions it.
+    made_before = existing_schemas(backend, database)
     with owning_role(backend, database) as role:
         created_schemas = create_extensions(backend, database, wanted, head, role)
         extensions = tuple(sorted(installed_extensions(backend, database)))
@@ -146,7 +149,9 @@ def load_dump(
         )
         with script_lines(backend, legacy, progress=progress) as lines:
             run_script(backend, database, role, script_chunks(lines, policy, legacy), legacy.path.name)
-    refuse_dump_code(backend, database, legacy.path.name, extensions=extensions, schemas=created_schemas)
+    refuse_dump_code(
+        backend, database, legacy.path.name, extensions=extensions, schemas=created_schemas | made_before
+    )
     return LoadReport(dict(policy.skipped), encoding, tuple(request.name for request in wanted),
                       head.dumped_by or legacy.dumped_by)
 
@@ -284,6 +289,15 @@ def extension_tables(backend: Backend, database: str) -> frozenset[tuple[str, st
     """The configuration tables of the extensions `database` has, as (schema, table)."""
     found = backend.tools.query(EXTENSION_CONFIG_TABLES, database=database)
     return frozenset(tuple(line.split("|", 1)) for line in found.stdout.splitlines() if line)
+
+
+def existing_schemas(backend: Backend, database: str) -> frozenset[str]:
+    """Every schema of `database` but PostgreSQL's own (pg_catalog, information_schema, pg_toast...)."""
+    found = backend.tools.query(
+        "SELECT nspname FROM pg_namespace WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'",
+        database=database,
+    )
+    return frozenset(found.stdout.split())
 
 
 def schemas_present(backend: Backend, database: str, names: frozenset[str]) -> set[str]:
