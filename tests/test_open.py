@@ -55,9 +55,8 @@ def test_kill_int_stops_an_open_that_a_script_started_in_the_background(opened_e
     session.reader.join(10)
     assert "Stopped." in session.output
     copy = copy_database_of(opened_example, opened_example.bundle)
-    assert opened_example.sql(f"SELECT count(*) FROM auth_user WHERE username = '{session.username}'", copy) == [
-        (0,)
-    ]
+    logins = f"SELECT count(*) FROM auth_user WHERE username = '{session.username}'"
+    assert opened_example.sql(logins, copy) == [(0,)]
 
 
 def test_the_login_is_in_no_bundle_file_and_not_in_the_bundle_list(opened_example):

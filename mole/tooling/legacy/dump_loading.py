@@ -294,7 +294,8 @@ def extension_tables(backend: Backend, database: str) -> frozenset[tuple[str, st
 def existing_schemas(backend: Backend, database: str) -> frozenset[str]:
     """Every schema of `database` but PostgreSQL's own (pg_catalog, information_schema, pg_toast...)."""
     found = backend.tools.query(
-        "SELECT nspname FROM pg_namespace WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'",
+        "SELECT nspname FROM pg_namespace"
+        " WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'",
         database=database,
     )
     return frozenset(found.stdout.split())
