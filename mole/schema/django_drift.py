@@ -28,6 +28,7 @@ class DriftKind:
     name: str
     reason: str
     matches: Callable[[Difference], bool]
+    unit: str  # what one instance is, for counts: "column", "index"
 
 
 def serial_or_identity(difference: Difference) -> bool:
@@ -56,6 +57,7 @@ TOLERATED = (
         "`serial` (a sequence and a `nextval` default). Both number rows the same way "
         "(Django 4.1 release notes, \"Database backends\").",
         serial_or_identity,
+        "column",
     ),
     DriftKind(
         "spatial index name",
@@ -63,6 +65,7 @@ TOLERATED = (
         "with a hash (`data_collection_pose_point_fd6caf04_id`); 3.2 named it "
         "`data_collection_pose_point_id`. Same table, column and method.",
         spatial_index_name,
+        "index",
     ),
 )
 
@@ -70,3 +73,23 @@ TOLERATED = (
 def drift_kind(difference: Difference) -> DriftKind | None:
     """The tolerated kind `difference` is, or None when Django's version does not explain it."""
     return next((kind for kind in TOLERATED if kind.matches(difference)), None)
+
+
+def drift_summary(differences: list[Difference]) -> tuple[str, ...]:
+    """One line per tolerated kind among `differences`, with how many columns or indexes have it:
+    `serial key versus identity key: 74 columns` (a key's default and identity count once).
+    Differences Django's version does not explain are left out."""
+    found: dict[DriftKind, set[tuple[str, str]]] = {}
+    for difference in differences:
+        kind = drift_kind(difference)
+        if kind is not None:
+            found.setdefault(kind, set()).add((difference.table, difference.object))
+    return tuple(
+        f"{kind.name}: {len(places)} {kind.unit if len(places) == 1 else plural(kind.unit)}"
+        for kind, places in sorted(found.items(), key=lambda item: item[0].name)
+    )
+
+
+def plural(unit: str) -> str:
+    """`column` -> `columns`, `index` -> `indexes`."""
+    return f"{unit}es" if unit.endswith("x") else f"{unit}s"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from schema.compare import compare
-from schema.differences import Difference
 from schema.django_drift import drift_kind
+from schema.django_drift import drift_summary
 from schema.fingerprint import MOLE_APPS
 from schema.fingerprint import app_tables
 from schema.fingerprint import schema_fingerprint
@@ -140,15 +140,6 @@ def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
             drifted = [difference for difference in found if drift_kind(difference) is not None]
     described = tuple(difference.describe() for difference in differences)
     return LineageMatch(fingerprint, None, nearest, len(differences), described, drift=drift_summary(drifted))
-
-
-def drift_summary(drifted: list[Difference]) -> tuple[str, ...]:
-    """`serial key versus identity key: 74 columns`, one line per kind of drift found."""
-    columns: dict[str, set[tuple[str, str]]] = {}
-    for difference in drifted:
-        columns.setdefault(drift_kind(difference).name, set()).add((difference.table, difference.object))
-    return tuple(f"{kind}: {len(found)} {'columns' if len(found) != 1 else 'column'}"
-                 for kind, found in sorted(columns.items()))
 
 
 def leaf_migration(steps: list[LineageStep]) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 from schema.compare import compare
 from schema.compare import compare_names
 from schema.differences import Difference
+from schema.django_drift import drift_kind
+from schema.django_drift import drift_summary
 from schema.model import Schema
 from schema.renames import RenameCandidate
 from schema.renames import find_renames
@@ -54,11 +56,19 @@ class SchemaDiff:
             text += [f"  {line}" for line in self.lineage.nearest_differences]
         if self.identical:
             return text + [f"No differences from {self.against}."]
-        text.append(f"{len(self.differences)} differences from {self.against}:")
-        text += [f"  {d.describe()}" for d in self.differences]
-        if self.name_differences:
-            text.append(f"{len(self.name_differences)} names differ (same structure):")
-            text += [f"  {d.describe()}" for d in self.name_differences]
+        differences = [d for d in self.differences if drift_kind(d) is None]
+        names = [d for d in self.name_differences if drift_kind(d) is None]
+        drift = drift_summary(self.differences + self.name_differences)
+        if drift:
+            text.append("Django-version drift (what Django 3.2 and 5.2 make differently; each in --json):")
+            text += [f"  {line}" for line in drift]
+        counted = f"{len(differences)} other {plural_of(len(differences), 'difference')}"
+        text.append(f"{counted} from {self.against}" + (":" if differences else "."))
+        text += [f"  {d.describe()}" for d in differences]
+        if names:
+            verb = "differs" if len(names) == 1 else "differ"
+            text.append(f"{len(names)} other {plural_of(len(names), 'name')} {verb} (same structure):")
+            text += [f"  {d.describe()}" for d in names]
         if self.renames:
             text.append("Likely renames:")
             text += [f"  {r.describe()}" for r in self.renames]
@@ -78,3 +88,8 @@ def diff_schemas(
         find_renames(expected, actual, differences),
         lineage,
     )
+
+
+def plural_of(count: int, noun: str) -> str:
+    """`noun`, or its plural when `count` is not 1."""
+    return noun if count == 1 else f"{noun}s"
