@@ -175,6 +175,9 @@ def event_text(event) -> str:
         return f"Loaded {event.source} ({event.kind}) into scratch database {event.database}."
     if isinstance(event, events.LineageFound):
         return f"Lineage: {event.lineage.describe()}."
+    if isinstance(event, events.DriftConverted):
+        return (f"Made by an older Django: converted {len(event.lines)} of Django's own differences "
+                f"(serial keys to identity, spatial index names); now it {event.lineage.describe()}.")
     if isinstance(event, events.MigratingFrom):
         return f"An old Mole: recording migrations up to {event.start} as applied, then migrating to head."
     if isinstance(event, events.ApplyingCustom):

@@ -7,6 +7,7 @@ the tooling compares.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from tooling.server.extensions import MOLE_EXTENSIONS
 REAL_MOLE = REPO.parent / "shared" / "real-mole"
 # Named, not globbed: a missing dump fails its test rather than leaving it out.
 REAL_DUMPS = [REAL_MOLE / "dumps" / f"mole_real_{step}.sql" for step in ("0001", "0005", "0010")]
+# Inputs that broke the tooling before (their README says how), kept beside the repository.
+SHARED_INPUTS = REPO.parent / "shared" / "inputs"
 COPY_LINE = re.compile(rb"^COPY (\S+) \(.*\) FROM stdin;$")
 
 
@@ -104,18 +107,20 @@ def test_a_data_folder_of_another_major_is_refused_in_one_line(project, tmp_path
     assert sorted(path.name for path in (data_dir / "pgdata").iterdir()) == ["PG_VERSION"]
 
 
-@pytest.mark.parametrize(
-    "dump, point",
-    [
-        (REAL_DUMPS[0], "data_collection.0001_initial"),
-        (REAL_DUMPS[1], "data_collection.0005_entity_event_role"),
-        # automation's 0002 changes no column (only Django's JSONField class): the schema is that of
-        # the earliest point it can be, before it (the pipeline then starts from what the dump recorded).
-        (REAL_DUMPS[2], "data_collection.0010_create_metadata_keys_values + automation.0001_initial"),
-    ],
-    ids=lambda value: value.stem if isinstance(value, Path) else None,
-)
-def test_diff_names_a_real_mole_dumps_point_and_its_django_drift(project, dump, point):
+# Each real dump's point. automation's 0002 changes no column (only Django's JSONField class): the
+# 0010 dump's schema is that of the earliest point it can be, before it (legacy then starts from
+# what the dump recorded).
+REAL_POINTS = {
+    "mole_real_0001": "data_collection.0001_initial",
+    "mole_real_0005": "data_collection.0005_entity_event_role",
+    "mole_real_0010": "data_collection.0010_create_metadata_keys_values + automation.0001_initial",
+}
+
+
+def test_diff_names_a_real_mole_dumps_point_and_its_django_drift(project):
+    # One dump here; the legacy test below checks the point of each.
+    dump = REAL_DUMPS[1]
+    point = REAL_POINTS[dump.stem]
     result = project.invoke("diff", "--db", str(dump))
     assert result.returncode == 1, result.stderr  # it differs from today's reference: its keys are serial
     lineage = result.stdout.splitlines()[0]
@@ -128,3 +133,43 @@ def test_diff_names_a_real_mole_dumps_point_and_its_django_drift(project, dump, 
     assert drift[2].startswith("  spatial index name: ") and drift[2].endswith(" indexes")
     listed = [line for line in lines if line.startswith("  ") and line not in drift[1:3]]
     assert listed and not any("identity" in line or "USING gist" in line for line in listed)
+
+
+def test_a_dump_without_postgis_loads_beside_the_schemas_the_tooling_made(project):
+    # The scratch database has PostGIS's schemas (topology, tiger) from the server's template;
+    # a dump that never mentions them (an old --clean dump, no extensions) still loads.
+    source = SHARED_INPUTS / "pg10_clean_public_schema.sql"
+    expected = copied_rows(source)
+    backend = backend_of(project)
+    with backend.admin.scratch_database("test") as scratch:
+        load_dump(backend, detect(source), scratch)
+        found = {table: project.sql(f"SELECT count(*) FROM {table}", database=scratch)[0][0]
+                 for table in expected}
+    assert found == expected and expected["public.data_collection_pose"] > 0
+
+
+@pytest.mark.parametrize("dump", REAL_DUMPS, ids=lambda path: path.stem)
+def test_a_real_mole_dump_goes_through_legacy_with_its_drift_converted(project, dump):
+    result = project.invoke("legacy", "--db", str(dump), "--name", "real")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Lineage: matches {REAL_POINTS[dump.stem]} made by another Django version" in result.stdout
+    assert "Django-version drift: serial key versus identity key:" in result.stdout
+    assert "Made by an older Django: converted" in result.stdout
+    bundle = project.root / "db_backups" / "bundles" / "real"
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
+    # Every row the dump holds was there before migrating (the data proof then followed each one).
+    before, copied = manifest["row_counts"]["before"], copied_rows(dump)
+    moles = {table: count for table, count in copied.items() if table.startswith("public.data_collection_")}
+    assert {table: before.get(table) for table in moles} == moles
+    assert moles["public.data_collection_pose"] > 0
+    converted = manifest["django_drift_converted"]
+    keys = converted["serial_keys_to_identity"]
+    assert any(key["table"] == "data_collection_pose" and key["column"] == "id" for key in keys)
+    pose_key = next(key for key in keys if key["table"] == "data_collection_pose")
+    assert pose_key["next_value"] > before["public.data_collection_pose"] - 1
+    assert converted["spatial_indexes_renamed"]
+    report = (bundle / "REPORT.md").read_text()
+    assert "made by an older Django" in report and "data_collection_pose.id: serial key to identity" in report
+    reverse = (bundle / "conversion" / "reverse.sql").read_text()
+    assert "DROP IDENTITY" in reverse and "SET DEFAULT nextval(" in reverse

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from conftest import INVOKE
-from conftest import REPO
 from conftest import copy_project
 from conftest import drop_live_database
 from conftest import with_sample_data
@@ -36,8 +35,6 @@ from tooling.server.local_server import binaries_dir
 from tooling.versions import major_release
 
 BASE = EXAMPLES / "old_mole_0005.sql"
-# Inputs that broke the tooling before (their README says how), kept beside the repository.
-SHARED_INPUTS = REPO.parent / "shared" / "inputs"
 AFTER_SETTINGS = b"SET default_table_access_method = heap;\n"
 # The sample's first note (real Mole's note table: id, note, event, tester).
 NOTE_TEXT = b"Confirmed visually from the tower."
@@ -418,31 +415,6 @@ def test_a_clean_dump_of_postgresql_10_and_older_loads(guarded, tmp_path):
     source = dump_with(tmp_path, "pg10_clean.sql", PG10_CLEAN, after=b"SET row_security = off;\n")
     guarded.invoke("legacy", "--db", str(source), "--name", "pg10", check=True)
     assert bundles_of(guarded) == ["pg10"]
-
-
-def copy_row_counts(dump: Path) -> dict[str, int]:
-    """Rows per table of a plain dump, counted in its own COPY blocks."""
-    counts, table = {}, None
-    for line in dump.read_text().splitlines():
-        if line.startswith("COPY "):
-            table = line.split()[1].split(".")[-1]
-            counts[table] = 0
-        elif line == "\\.":
-            table = None
-        elif table is not None:
-            counts[table] += 1
-    return counts
-
-
-def test_a_dump_without_postgis_loads_beside_the_schemas_the_tooling_made(project):
-    # The scratch database has PostGIS's schemas (topology, tiger) from the server's template;
-    # a dump that never mentions them (an old --clean dump, no extensions) still loads.
-    source = SHARED_INPUTS / "pg10_clean_public_schema.sql"
-    expected = copy_row_counts(source)
-    with loaded(project, source) as scratch:
-        found = {table: project.sql(f"SELECT count(*) FROM public.{table}", database=scratch)[0][0]
-                 for table in expected}
-    assert found == expected and expected["data_collection_pose"] > 0
 
 
 # -- cluster dumps -------------------------------------------------------------------------------------

@@ -70,6 +70,11 @@ class LineageMatch:
     # as `kind: count` lines; with `distance` 0 the dump is the nearest point made by another Django.
     drift: tuple[str, ...] = ()
 
+    @property
+    def made_by_older_django(self) -> bool:
+        """True when the schema is a point of the history but for Django-version drift."""
+        return not self.exact and bool(self.nearest) and not self.distance and bool(self.drift)
+
     def starting_point(self, recorded: str | None) -> str | None:
         """Where to record the dump as being: what it recorded itself, when that has its schema,
         else the earliest migration that has it (so that later data migrations still run)."""

@@ -30,6 +30,15 @@ class LineageFound:
 
 
 @dataclass(frozen=True)
+class DriftConverted:
+    """What an older Django made differently was converted (`lines`, one per step); the schema is
+    now exactly that of the point `lineage` names."""
+
+    lines: tuple[str, ...]
+    lineage: LineageMatch
+
+
+@dataclass(frozen=True)
 class MigratingFrom:
     """An old Mole: migrations up to `start` are recorded as applied, the rest run."""
 
@@ -51,7 +60,7 @@ class Verified:
     allowed_losses: int
 
 
-LegacyEvent = Union[DumpLoaded, LineageFound, MigratingFrom, ApplyingCustom, Verified]
+LegacyEvent = Union[DumpLoaded, LineageFound, DriftConverted, MigratingFrom, ApplyingCustom, Verified]
 Report = Callable[[LegacyEvent], None]
 
 

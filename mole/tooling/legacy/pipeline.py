@@ -15,9 +15,13 @@ from dataclasses import field
 from datetime import date
 from pathlib import Path
 
+from schema.fingerprint import is_app_table
+from schema.model import Schema
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.lineage import LineageStep
+from tooling.compliance.lineage import match_lineage
 from tooling.compliance.lineage import step_named
+from tooling.compliance.reference_schema import reference_snapshot
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
 from tooling.compliance.verification import CheckResult
@@ -34,7 +38,11 @@ from tooling.legacy.data_inventory import Inventory
 from tooling.legacy.data_inventory import take_inventory
 from tooling.legacy.draft import Draft
 from tooling.legacy.draft import write_draft
+from tooling.legacy.drift_conversion import DriftConversion
+from tooling.legacy.drift_conversion import convert_drift
+from tooling.legacy.drift_conversion import plan_conversion
 from tooling.legacy.events import ApplyingCustom
+from tooling.legacy.events import DriftConverted
 from tooling.legacy.events import DumpLoaded
 from tooling.legacy.events import LineageFound
 from tooling.legacy.events import MigratingFrom
@@ -56,6 +64,7 @@ from tooling.manifests import utc_timestamp
 from tooling.server.backends import Backend
 from tooling.server.database_facts import migration_state
 from tooling.server.database_facts import mole_head
+from tooling.server.database_facts import schema_snapshot
 from tooling.server.django_commands import migrate
 from tooling.server.postgres_tools import DUMP_FORMAT
 from tooling.settings import Settings
@@ -85,6 +94,7 @@ class LegacyOutcome:
     data: DataCheck | None = None
     started_from: str | None = None  # the migration an old Mole was recorded at
     sequences_set: list[str] = field(default_factory=list)  # sequences moved past their column's max
+    conversion: DriftConversion | None = None  # the Django-version drift converted, if any
 
 
 def input_stem(path: Path) -> str:
@@ -148,6 +158,9 @@ def migrated_legacy(
         lineage = loaded.lineage
         report(LineageFound(lineage))
         outcome = LegacyOutcome("failed", lineage, loaded.database)
+        if lineage.made_by_older_django and chosen is None:
+            outcome.conversion, lineage = convert_to_point(backend, settings, loaded)
+            report(DriftConverted(tuple(outcome.conversion.lines()), lineage))
         custom = None
         if not lineage.exact or chosen is not None:
             custom = chosen or read_registry(backend, settings).for_fingerprint(
@@ -181,6 +194,26 @@ def migrated_legacy(
         outcome.bundle = write_bundle(backend, store, bundle_name, loaded, custom, outcome, counts)
         outcome.status = "bundled"
         return outcome
+
+
+def convert_to_point(
+    backend: Backend, settings: Settings, loaded: LoadedLegacy
+) -> tuple[DriftConversion, LineageMatch]:
+    """Convert the Django-version drift of a dump that is a point of the history made by an older
+    Django; returns the conversion and the lineage after it (an exact match). Raises ToolingError
+    when the schema is not that point's once converted (nothing then goes further)."""
+    point = step_named(loaded.history, loaded.lineage.nearest)
+    django_tables = reference_snapshot(backend, settings).only(lambda table: not is_app_table(table))
+    expected = Schema("public", {**django_tables.tables, **point.tables})
+    conversion = plan_conversion(backend, loaded.database, expected, loaded.snapshot)
+    convert_drift(backend, loaded.database, conversion)
+    after = match_lineage(loaded.history, schema_snapshot(backend, loaded.database))
+    if not after.exact:
+        raise ToolingError(
+            f"the dump is {point.migration} made by an older Django, but converting its drift left "
+            f"{after.distance} differences: {'; '.join(after.nearest_differences[:3])}"
+        )
+    return conversion, after
 
 
 def migrate_from(backend: Backend, database: str, start: LineageStep) -> None:
@@ -264,6 +297,7 @@ def write_bundle(
         "started_from": outcome.started_from,
         "custom_migration": custom.label if custom else None,
         "sequences_set_past_max": outcome.sequences_set,
+        "django_drift_converted": outcome.conversion.as_dict() if outcome.conversion else None,
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),
         "row_counts": row_counts,
@@ -277,6 +311,10 @@ def write_bundle(
             shutil.copy2(custom.path, folder / "migration" / custom.path.name)
         if loaded.media:
             shutil.copytree(loaded.media, folder / "mole_media")
+        if outcome.conversion:
+            (folder / "conversion").mkdir()
+            (folder / "conversion" / "forward.sql").write_text(outcome.conversion.forward_sql())
+            (folder / "conversion" / "reverse.sql").write_text(outcome.conversion.reverse_sql())
         with (folder / MIGRATED_DUMP).open("xb") as stream:
             backend.tools.dump(loaded.database, stdout=stream, stdout_path=folder / MIGRATED_DUMP)
         (folder / "REPORT.md").write_text(render_report(manifest, outcome))

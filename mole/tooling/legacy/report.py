@@ -45,6 +45,15 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "## What was done",
         "",
     ]
+    if outcome.conversion:
+        lines += [
+            "The database was made by an older Django than ours. Before any migration ran, what "
+            "Django itself changed since was converted, in one transaction (`conversion/forward.sql`; "
+            "`conversion/reverse.sql` undoes it):",
+            "",
+            *[f"- {line}" for line in outcome.conversion.lines()],
+            "",
+        ]
     if manifest["custom_migration"]:
         lines.append(
             f"Applied the custom migration `{manifest['custom_migration']}` (copied under "
