@@ -13,11 +13,21 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from test_backends import settings_with
 from test_untrusted_dumps import backend_of
 
 from schema.catalog import read_schema
+from schema.compare import compare
+from schema.compare import compare_names
+from schema.fingerprint import app_tables
+from schema.model import Schema
+from tooling.compliance.lineage import schema_lineage
+from tooling.compliance.lineage import step_named
+from tooling.legacy.drift_conversion import convert_drift
+from tooling.legacy.drift_conversion import plan_conversion
 from tooling.legacy.dump_loading import load_dump
 from tooling.legacy.inputs import detect
+from tooling.server.database_facts import schema_snapshot
 from tooling.server.extensions import EXTENSION_SCHEMAS
 from tooling.server.extensions import MOLE_EXTENSIONS
 
@@ -173,3 +183,26 @@ def test_a_real_mole_dump_goes_through_legacy_with_its_drift_converted(project, 
     assert "made by an older Django" in report and "data_collection_pose.id: serial key to identity" in report
     reverse = (bundle / "conversion" / "reverse.sql").read_text()
     assert "DROP IDENTITY" in reverse and "SET DEFAULT nextval(" in reverse
+
+
+def test_the_drift_conversion_is_undone_by_its_reverse(project):
+    backend = backend_of(project)
+    dump = REAL_DUMPS[1]
+    with backend.admin.scratch_database("drift") as scratch:
+        load_dump(backend, detect(dump), scratch)
+        original = schema_snapshot(backend, scratch)
+        settings = settings_with(backend="local", database=project.database,
+                                 data_dir=str(project.server.data_dir))
+        point = step_named(schema_lineage(backend, settings), REAL_POINTS[dump.stem])
+        conversion = plan_conversion(backend, scratch, Schema("public", point.tables), original)
+        convert_drift(backend, scratch, conversion)
+        converted = schema_snapshot(backend, scratch)
+        # Mole's tables are now the point itself, in structure and in names.
+        assert compare(point.schema, app_tables(converted)) == []
+        assert compare_names(point.schema, app_tables(converted)) == []
+        backend.tools.query(f"BEGIN;\n{conversion.reverse_sql()}COMMIT;", database=scratch)
+        restored = schema_snapshot(backend, scratch)
+        next_pose = project.sql("SELECT nextval('data_collection_pose_id_seq')", database=scratch)[0][0]
+    assert compare(original, restored) == [] and compare_names(original, restored) == []
+    pose_key = next(key for key in conversion.keys if key.table == "data_collection_pose")
+    assert next_pose == pose_key.next_value
