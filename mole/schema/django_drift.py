@@ -85,11 +85,13 @@ def drift_summary(differences: list[Difference]) -> tuple[str, ...]:
         if kind is not None:
             found.setdefault(kind, set()).add((difference.table, difference.object))
     return tuple(
-        f"{kind.name}: {len(places)} {kind.unit if len(places) == 1 else plural(kind.unit)}"
+        f"{kind.name}: {len(places)} {plural_of(len(places), kind.unit)}"
         for kind, places in sorted(found.items(), key=lambda item: item[0].name)
     )
 
 
-def plural(unit: str) -> str:
-    """`column` -> `columns`, `index` -> `indexes`."""
-    return f"{unit}es" if unit.endswith("x") else f"{unit}s"
+def plural_of(count: int, noun: str) -> str:
+    """`noun` for one, else its plural: `column` -> `columns`, `index` -> `indexes`."""
+    if count == 1:
+        return noun
+    return f"{noun}es" if noun.endswith("x") else f"{noun}s"

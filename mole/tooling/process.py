@@ -201,7 +201,6 @@ class ProcessRunner:
         except FileNotFoundError as error:
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
 
-
     def start_conversation(
         self, argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
         errors: IO[bytes],

@@ -12,6 +12,7 @@ from schema.compare import compare_names
 from schema.differences import Difference
 from schema.django_drift import drift_kind
 from schema.django_drift import drift_summary
+from schema.django_drift import plural_of
 from schema.model import Schema
 from schema.renames import RenameCandidate
 from schema.renames import find_renames
@@ -88,8 +89,3 @@ def diff_schemas(
         find_renames(expected, actual, differences),
         lineage,
     )
-
-
-def plural_of(count: int, noun: str) -> str:
-    """`noun`, or its plural when `count` is not 1."""
-    return noun if count == 1 else f"{noun}s"

@@ -99,7 +99,7 @@ class Backend(ABC):
         completed = self.session.run(args, database or self.database)
         if not capture:
             sys.stdout.write(completed.stdout)
-        if completed.stderr and (not capture or completed.returncode == 0):
+        if completed.stderr and not capture and completed.returncode == 0:  # as ProcessRunner.run
             sys.stderr.write(completed.stderr)
         if check and completed.returncode != 0:
             raise CommandFailed(command.argv, completed.returncode, last_lines(completed.stderr))
