@@ -91,6 +91,7 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
     from tooling.legacy.draft import migration_name
     from tooling.legacy.draft import write_draft
+    from tooling.legacy.drift_conversion import converted_loaded
     from tooling.legacy.loading import loaded_legacy
 
     migration_name(name)  # refuse a bad name before loading anything
@@ -99,6 +100,9 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
     with chosen.django_session(), loaded_legacy(
         chosen, settings, Path(db), progress=terminal_progress("Loading"), source_encoding=source_encoding
     ) as loaded:
+        if loaded.lineage.drift:
+            # As `legacy` does: the draft aligns (and declares the fingerprint of) what is left.
+            _, loaded = converted_loaded(chosen, settings, loaded)
         lineage = loaded.lineage
         if lineage.exact:
             raise Exit(
@@ -181,8 +185,11 @@ def event_text(event) -> str:
     if isinstance(event, events.MigratingFrom):
         return f"An old Mole: recording migrations up to {event.start} as applied, then migrating to head."
     if isinstance(event, events.ApplyingCustom):
-        return (f"Applying the custom migration {event.label} (after {event.parent}), "
-                "then migrating to head.")
+        return (f"Applying the custom migration {event.label}: aligning the schema to {event.point}, "
+                "then running every later migration.")
+    if isinstance(event, events.HistoryRewritten):
+        return ("The dump's migration history did not fit its schema; rewritten from the lineage: "
+                f"{event.summary}.")
     losses = event.allowed_losses
     dropped = f" except what --allow-data-loss let go ({losses})" if losses else ""
     return f"Verified: schema equals the reference, no migration left, models match, no data lost{dropped}."

@@ -61,16 +61,16 @@ def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(
     # An entity is keyed by its name (varchar), not by an `id` it does not have.
     painted = "3 non-NULL values in data_collection_entity.paint are kept in legacy"
     assert any(painted in r and r.endswith("keyed by name") for r in reviews), reviews
-    text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", steps=steps,
-                            source="x.sql", lineage="nearest 0010")
+    text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", point="x.0010",
+                            steps=steps, source="x.sql", lineage="nearest 0010")
     assert text.count("# REVIEW:") == len(reviews) == 5
     compile(text, "draft.py", "exec")
 
 
 def test_names_from_a_dump_cannot_inject_code_into_the_draft():
     hostile = Step("drop it", 'DROP TABLE "x"', "SELECT 1", review="kept\nimport os; os.remove('x')")
-    text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", steps=[hostile],
-                            source='evil"""\\N.sql', lineage="nearest 0010")
+    text = render_migration(fingerprint="f" * 16, parent="data_collection.0010_x", point="x.0010",
+                            steps=[hostile], source='evil"""\\N.sql', lineage="nearest 0010")
     compile(text, "draft.py", "exec")
     assert not any(line.startswith("import os") for line in text.splitlines())
 

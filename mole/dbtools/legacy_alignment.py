@@ -1,38 +1,55 @@
 """The operation every custom (legacy) migration uses.
 
 It aligns exactly one legacy schema, named by its fingerprint, to the schema of
-the migration it depends on, and does nothing on any other database, so fresh
-installs pass through untouched. It changes the database only: Django's state
-is already right. The alignment is recorded in `legacy.alignments`, so that
-unapplying it undoes the steps only where they were done.
+one point of Mole's history (`point`; without one, the migration it depends on),
+and does nothing on any other database, so fresh installs pass through untouched.
+It changes the database only: Django's state is already right. The alignment is
+recorded in `legacy.alignments`, so that unapplying it undoes the steps only where
+they were done.
+
+Custom migrations sit at the end of the chain (a single leaf, and databases that
+applied the history before one was written stay consistent). An alignment to an
+earlier point therefore runs through `manage.py align_legacy` at that point, before
+the later migrations; when `migrate` reaches it on the legacy schema instead, every
+migration in between was skipped, so it refuses.
 """
 
 from __future__ import annotations
 
 from django.db import migrations
+from django.db.migrations.loader import MigrationLoader
 
 from schema.catalog import read_schema
 from schema.custom_migration import LEGACY_SCHEMA
 from schema.custom_migration import RECORD_TABLE
 from schema.custom_migration import Step
+from schema.custom_migration import point_migrations
 from schema.fingerprint import schema_fingerprint
 
-__all__ = ["AlignLegacySchema", "Step", "UnreviewedDraft"]
+__all__ = ["AlignLegacySchema", "MisplacedAlignment", "Step", "UnreviewedDraft"]
 
 
 class UnreviewedDraft(Exception):
     """A drafted legacy migration was about to run before anyone reviewed it."""
 
 
+class MisplacedAlignment(Exception):
+    """An alignment was about to run where it does not belong: the database is past its point, or
+    is not the schema it handles."""
+
+
 class AlignLegacySchema(migrations.RunPython):
     """Run a custom migration's steps on the one legacy schema it handles (by fingerprint);
     a no-op on any other database. Raises UnreviewedDraft for a draft nobody reviewed."""
 
-    def __init__(self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str) -> None:
+    def __init__(
+        self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str, point: str | None = None
+    ) -> None:
         self.fingerprint = fingerprint
         self.steps = steps
         self.reviewed = reviewed
         self.migration_name = name
+        self.point = point  # `app.migration[ + app.migration]`, or None: the migration's parent
         super().__init__(self.align, self.unalign, atomic=True)
 
     def deconstruct(self):
@@ -43,6 +60,8 @@ class AlignLegacySchema(migrations.RunPython):
             "reviewed": self.reviewed,
             "name": self.migration_name,
         }
+        if self.point is not None:
+            kwargs["point"] = self.point
         return (self.__class__.__qualname__, [], kwargs)
 
     def describe(self):
@@ -50,26 +69,52 @@ class AlignLegacySchema(migrations.RunPython):
         return f"Align the legacy schema {self.fingerprint} ({len(self.steps)} steps)"
 
     def align(self, apps, schema_editor):
-        """Forward: run every step on the legacy schema and record it in legacy.alignments."""
-        with schema_editor.connection.cursor() as cursor:
+        """Forward, as `migrate` runs it: on the legacy schema, every step, recorded in
+        legacy.alignments. Raises MisplacedAlignment when the alignment belongs at an earlier
+        point than the one the database has recorded (`migrate` skipped the migrations between)."""
+        connection = schema_editor.connection
+        with connection.cursor() as cursor:
             if schema_fingerprint(read_schema(cursor)) != self.fingerprint:
                 return
-            if not self.reviewed:
-                raise UnreviewedDraft(
-                    f"{self.migration_name} is an unreviewed draft: read its REVIEW notes, "
-                    "then set REVIEWED = True"
-                )
-            for step in self.steps:
-                run_step(cursor, step.forward)
-            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}")
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} (migration text PRIMARY KEY, "
-                "fingerprint text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            if self.point is not None:
+                past = migrations_past(connection, point_migrations(self.point))
+                if past:
+                    raise MisplacedAlignment(
+                        f"{self.migration_name} aligns the schema at {self.point}, but this database "
+                        f"has recorded {', '.join(past)} as applied without running them on it: "
+                        "run `invoke legacy` on the dump instead"
+                    )
+            self.run_steps(cursor)
+
+    def align_here(self, cursor) -> None:
+        """Forward, as `manage.py align_legacy` runs it at the alignment's point. Raises
+        MisplacedAlignment when the database is not the legacy schema it handles, UnreviewedDraft
+        for a draft."""
+        found = schema_fingerprint(read_schema(cursor))
+        if found != self.fingerprint:
+            raise MisplacedAlignment(
+                f"{self.migration_name} aligns the schema {self.fingerprint}; this database's is {found}"
             )
-            cursor.execute(
-                f"INSERT INTO {RECORD_TABLE} (migration, fingerprint) VALUES (%s, %s)",
-                [self.migration_name, self.fingerprint],
+        self.run_steps(cursor)
+
+    def run_steps(self, cursor) -> None:
+        """Every step, then the record in legacy.alignments. Raises UnreviewedDraft for a draft."""
+        if not self.reviewed:
+            raise UnreviewedDraft(
+                f"{self.migration_name} is an unreviewed draft: read its REVIEW notes, "
+                "then set REVIEWED = True"
             )
+        for step in self.steps:
+            run_step(cursor, step.forward)
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} (migration text PRIMARY KEY, "
+            "fingerprint text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        cursor.execute(
+            f"INSERT INTO {RECORD_TABLE} (migration, fingerprint) VALUES (%s, %s)",
+            [self.migration_name, self.fingerprint],
+        )
 
     def unalign(self, apps, schema_editor):
         """Backward: undo the steps in reverse order, only where `align` recorded running them."""
@@ -82,6 +127,23 @@ class AlignLegacySchema(migrations.RunPython):
                 return
             for step in reversed(self.steps):
                 run_step(cursor, step.reverse)
+
+
+def migrations_past(connection, point: dict[str, str]) -> list[str]:
+    """The migrations (`app.name`) recorded as applied after `point` in its apps, custom ones left
+    out (they only align), and those of the point that are not recorded."""
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    past = [f"{app}.{name} (not recorded)" for app, name in point.items()
+            if (app, name) not in loader.applied_migrations]
+    for app, name in sorted(loader.applied_migrations):
+        if app in point and name > point[app] and not is_alignment(loader.disk_migrations.get((app, name))):
+            past.append(f"{app}.{name}")
+    return past
+
+
+def is_alignment(migration) -> bool:
+    """Whether a loaded migration is a custom (legacy) one."""
+    return migration is not None and any(isinstance(op, AlignLegacySchema) for op in migration.operations)
 
 
 def run_step(cursor, sql: str) -> None:

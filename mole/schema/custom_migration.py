@@ -3,6 +3,10 @@
 A custom migration is a module in `data_collection/migrations/` holding:
 - `LEGACY_FINGERPRINT`: the fingerprint (see `fingerprint`) of the one legacy schema it aligns;
 - `REVIEWED`: False in a draft, until a person has read every REVIEW note;
+- `ALIGNS_TO`: the point of Mole's history whose schema the steps lead to
+  (`data_collection.0005_x`, or `data_collection.0009_x + automation.0002_y`); the tooling runs
+  the steps there, so that every later migration, data migrations included, still runs. A
+  migration without it aligns to its parent's point;
 - `STEPS`: a list of `Step`s, each one reversible SQL change;
 - a `Migration` whose one operation is `dbtools.legacy_alignment.AlignLegacySchema` built from them.
 What a migration moves aside instead of dropping goes into the `legacy` schema, and each applied
@@ -17,6 +21,7 @@ LEGACY_SCHEMA = "legacy"
 RECORD_TABLE = f"{LEGACY_SCHEMA}.alignments"
 FINGERPRINT_NAME = "LEGACY_FINGERPRINT"
 REVIEWED_NAME = "REVIEWED"
+POINT_NAME = "ALIGNS_TO"
 STEPS_NAME = "STEPS"
 NAME_PREFIX = "legacy_"
 
@@ -29,3 +34,10 @@ class Step:
     forward: str
     reverse: str
     review: str = ""
+
+
+def point_migrations(point: str) -> dict[str, str]:
+    """`data_collection.0009_x + automation.0002_y` -> {"data_collection": "0009_x", "automation":
+    "0002_y"}: each app's migration at a point label (the form of `ALIGNS_TO`)."""
+    return dict(part.strip().split(".", 1) for part in point.split("+"))
+

@@ -8,6 +8,7 @@ from datetime import timezone
 from typing import Iterable
 
 from .custom_migration import FINGERPRINT_NAME
+from .custom_migration import POINT_NAME
 from .custom_migration import REVIEWED_NAME
 from .custom_migration import STEPS_NAME
 from .custom_migration import Step
@@ -19,20 +20,24 @@ def steps_of(operations: list[Operation]) -> list[Step]:
     return [Step(op.description, op.sql(), op.reverse().sql(), op.review) for op in operations]
 
 
-def render_migration(*, fingerprint: str, parent: str, steps: list[Step], source: str, lineage: str) -> str:
-    """The draft's Python source (`parent` is `app.migration`): readable, with `# REVIEW:` notes
-    where a person must decide, and `REVIEWED = False`."""
+def render_migration(
+    *, fingerprint: str, parent: str, point: str, steps: list[Step], source: str, lineage: str
+) -> str:
+    """The draft's Python source (`parent` is `app.migration`, the end of the history; `point` the
+    point label the steps lead to): readable, with `# REVIEW:` notes where a person must decide,
+    and `REVIEWED = False`."""
     app, parent_name = parent.split(".", 1)
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     reviews = [step for step in steps if step.review]
     lines = [
-        f'"""Align one legacy schema (fingerprint {fingerprint}) to {parent}.',
+        f'"""Align one legacy schema (fingerprint {fingerprint}) to Mole at {point}.',
         "",
         f"Drafted by Mole's legacy tooling on {today} from {plain_text(source, docstring=True)}",
         f"(lineage: {plain_text(lineage, docstring=True)}).",
         f"{len(steps)} steps, {len(reviews)} marked REVIEW. Read every step, change what a REVIEW",
         "note asks, then set REVIEWED = True. Until then this migration refuses to run on the",
-        "legacy database; on every other database it does nothing.",
+        "legacy database; on every other database it does nothing. `invoke legacy` runs the steps",
+        "at that point, then every later migration.",
         '"""',
         "from django.db import migrations",
         "",
@@ -41,6 +46,7 @@ def render_migration(*, fingerprint: str, parent: str, steps: list[Step], source
         "",
         f'{FINGERPRINT_NAME} = "{fingerprint}"',
         f"{REVIEWED_NAME} = False",
+        f"{POINT_NAME} = {point!r}",
         "",
         f"{STEPS_NAME} = [",
     ]
@@ -68,6 +74,7 @@ def render_migration(*, fingerprint: str, parent: str, steps: list[Step], source
         f"            fingerprint={FINGERPRINT_NAME},",
         f"            steps={STEPS_NAME},",
         f"            reviewed={REVIEWED_NAME},",
+        f"            point={POINT_NAME},",
         '            name=__name__.rsplit(".", 1)[-1],',
         "        ),",
         "    ]",

@@ -16,6 +16,7 @@ LEGACY_FINGERPRINT = "868d5ec167db57f5"
 # GiST index on the poses and keeping the calibration rows in the legacy schema are what this
 # example's history calls for.
 REVIEWED = True
+ALIGNS_TO = "data_collection.0010_create_metadata_keys_values + automation.0002_alter_scriptedevent_add_event_metadata"
 
 STEPS = [
     Step(
@@ -51,6 +52,7 @@ class Migration(migrations.Migration):
             fingerprint=LEGACY_FINGERPRINT,
             steps=STEPS,
             reviewed=REVIEWED,
+            point=ALIGNS_TO,
             name=__name__.rsplit(".", 1)[-1],
         ),
     ]

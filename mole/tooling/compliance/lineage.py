@@ -18,12 +18,14 @@ from schema.django_drift import drift_kind
 from schema.django_drift import drift_summary
 from schema.fingerprint import MOLE_APPS
 from schema.fingerprint import app_tables
+from schema.fingerprint import is_app_table
 from schema.fingerprint import schema_fingerprint
 from schema.model import FORMAT
 from schema.model import Schema
 from schema.model import Table
 from schema.model import tables_from_json
 from tooling.compliance.reference_schema import cached_by_migrations
+from tooling.compliance.reference_schema import reference_snapshot
 from tooling.errors import ToolingError
 from tooling.server.backends import Backend
 from tooling.server.database_facts import point_label
@@ -164,12 +166,42 @@ def step_named(steps: list[LineageStep], label: str) -> LineageStep:
     return found
 
 
+def app_history(steps: list[LineageStep], app: str) -> list[str]:
+    """`app`'s migrations in the order of its history (points come earliest first)."""
+    return list(dict.fromkeys(dict(step.state)[app] for step in steps if dict(step.state)[app]))
+
+
+def earliest_alike(steps: list[LineageStep], label: str) -> LineageStep:
+    """The earliest point with the same schema as the point `label` (from there every later
+    migration runs, a data migration that changed no schema included). Raises ToolingError when
+    the history has no point `label`."""
+    fingerprint = step_named(steps, label).fingerprint
+    return next(step for step in steps if step.fingerprint == fingerprint)
+
+
 def later_migrations(steps: list[LineageStep], step: LineageStep) -> tuple[str, ...]:
     """The migrations (`app.name`) the history has after `step`'s point, app by app."""
     later: list[str] = []
     for app, name in step.state:
-        # Points come earliest first, so an app's migrations appear in the order of its history.
-        history = list(dict.fromkeys(dict(other.state)[app] for other in steps if dict(other.state)[app]))
+        history = app_history(steps, app)
         after = history.index(name) + 1 if name else 0
         later += [f"{app}.{migration}" for migration in history[after:]]
     return tuple(later)
+
+
+def migrations_through(steps: list[LineageStep], step: LineageStep) -> dict[str, list[str]]:
+    """Each of Mole's apps' migrations up to and including `step`'s point, in order."""
+    through = {}
+    for app, name in step.state:
+        history = app_history(steps, app)
+        through[app] = history[: history.index(name) + 1] if name else []
+    return through
+
+
+def point_schema(backend: Backend, settings: Settings, step: LineageStep, present: Schema) -> Schema:
+    """The whole public schema a database at `step` has: Mole's tables there, and Django's own
+    tables as today's reference has them, those `present` has (a table Django's migrations will
+    create, such as the admin's log in a Mole without the admin, is left to them)."""
+    django_tables = {name: table for name, table in reference_snapshot(backend, settings).tables.items()
+                     if not is_app_table(name) and name in present.tables}
+    return Schema("public", {**django_tables, **step.tables})

@@ -12,8 +12,9 @@ from schema.planner import AlignmentPlanner
 from schema.writer import next_migration_name
 from schema.writer import render_migration
 from schema.writer import steps_of
+from tooling.compliance.lineage import earliest_alike
 from tooling.compliance.lineage import leaf_migration
-from tooling.compliance.reference_schema import reference_snapshot
+from tooling.compliance.lineage import point_schema
 from tooling.errors import ToolingError
 from tooling.errors import UnsafeName
 from tooling.legacy.loading import LoadedLegacy
@@ -53,24 +54,28 @@ def write_draft(
     loaded: LoadedLegacy,
     name: str,
 ) -> Draft:
-    """Plan the operations from the loaded dump to today's schema (counting on its data) and
-    write them as a migration after the last one of the history, numbered after every migration
-    Django loads. Raises ToolingError when nothing differs or the file cannot be written,
-    UnsafeName for a bad `name`."""
+    """Plan the operations from the loaded dump to the schema of its nearest point of Mole's
+    history (counting on its data; the earliest point with that schema, so that every later
+    migration still runs on it) and write them as a migration after the last one of the history
+    (`ALIGNS_TO` names the point), numbered after every migration Django loads. Raises
+    ToolingError when nothing differs or the file cannot be written, UnsafeName for a bad `name`."""
 
     def count(query: str) -> int:
         return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
 
-    planner = AlignmentPlanner(reference_snapshot(backend, settings), loaded.snapshot, count)
+    lineage = loaded.lineage
+    point = earliest_alike(loaded.history, lineage.nearest)
+    expected = point_schema(backend, settings, point, loaded.snapshot)
+    planner = AlignmentPlanner(expected, loaded.snapshot, count)
     steps = steps_of(planner.plan())
     if not steps:
-        raise ToolingError("nothing to draft: the dump's schema already equals the reference")
-    lineage = loaded.lineage
+        raise ToolingError(f"nothing to draft: the dump's schema already equals Mole's at {point.migration}")
     existing = read_registry(backend, settings).migrations
     path = settings.migrations_dir / f"{next_migration_name(existing, migration_name(name))}.py"
     text = render_migration(
         fingerprint=lineage.fingerprint,
         parent=leaf_migration(loaded.history),
+        point=point.migration,
         steps=steps,
         source=loaded.source.path.name,
         lineage=lineage.describe(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import replace
 
 from schema.compare import compare
 from schema.compare import compare_names
@@ -25,7 +26,14 @@ from schema.model import Schema
 from schema.quoting import identifier
 from schema.quoting import literal
 from schema.quoting import qualified
+from tooling.compliance.lineage import match_lineage
+from tooling.compliance.lineage import point_schema
+from tooling.compliance.lineage import step_named
+from tooling.errors import ToolingError
+from tooling.legacy.loading import LoadedLegacy
 from tooling.server.backends import Backend
+from tooling.server.database_facts import schema_snapshot
+from tooling.settings import Settings
 
 SCHEMA = "public"
 
@@ -173,3 +181,26 @@ def convert_drift(backend: Backend, database: str, conversion: DriftConversion) 
     """Run `conversion` on `database` in one transaction. Raises CommandFailed when PostgreSQL refuses."""
     if conversion.steps:
         backend.tools.query(f"BEGIN;\n{conversion.forward_sql()}COMMIT;", database=database)
+
+
+def converted_loaded(
+    backend: Backend, settings: Settings, loaded: LoadedLegacy
+) -> tuple[DriftConversion, LoadedLegacy]:
+    """Convert the Django-version drift of a loaded dump against its nearest point of the history;
+    returns the conversion and the loaded dump as it is now (its schema and lineage read again).
+    A dump that was that point but for drift must then match it exactly; a divergent one keeps its
+    divergence, for a custom migration to align. Raises ToolingError when the conversion leaves a
+    dump that was the point but for drift short of it; CommandFailed when PostgreSQL refuses."""
+    point = step_named(loaded.history, loaded.lineage.nearest)
+    conversion = plan_conversion(
+        backend, loaded.database, point_schema(backend, settings, point, loaded.snapshot), loaded.snapshot
+    )
+    convert_drift(backend, loaded.database, conversion)
+    snapshot = schema_snapshot(backend, loaded.database)
+    lineage = match_lineage(loaded.history, snapshot)
+    if loaded.lineage.made_by_older_django and not lineage.exact:
+        raise ToolingError(
+            f"the dump is {point.migration} made by an older Django, but converting its drift left "
+            f"{lineage.distance} differences: {'; '.join(lineage.nearest_differences[:3])}"
+        )
+    return conversion, replace(loaded, snapshot=snapshot, lineage=lineage)

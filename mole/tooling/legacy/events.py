@@ -31,8 +31,8 @@ class LineageFound:
 
 @dataclass(frozen=True)
 class DriftConverted:
-    """What an older Django made differently was converted (`lines`, one per step); the schema is
-    now exactly that of the point `lineage` names."""
+    """What an older Django made differently was converted (`lines`, one per step); `lineage` is
+    where the schema is now (exactly a point, or only the divergence left)."""
 
     lines: tuple[str, ...]
     lineage: LineageMatch
@@ -47,10 +47,19 @@ class MigratingFrom:
 
 @dataclass(frozen=True)
 class ApplyingCustom:
-    """The custom migration `label` runs after `parent`, then everything after it."""
+    """The custom migration `label` aligns the schema to the point `point`; every later migration
+    runs after it."""
 
     label: str
-    parent: str
+    point: str
+
+
+@dataclass(frozen=True)
+class HistoryRewritten:
+    """The dump's `django_migrations` named migrations our history does not have at its point
+    (renamed, or recorded beyond its schema); `summary` says what was removed and recorded."""
+
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,9 @@ class Verified:
     allowed_losses: int
 
 
-LegacyEvent = Union[DumpLoaded, LineageFound, DriftConverted, MigratingFrom, ApplyingCustom, Verified]
+LegacyEvent = Union[
+    DumpLoaded, LineageFound, DriftConverted, MigratingFrom, ApplyingCustom, HistoryRewritten, Verified
+]
 Report = Callable[[LegacyEvent], None]
 
 

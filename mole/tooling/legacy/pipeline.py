@@ -15,13 +15,10 @@ from dataclasses import field
 from datetime import date
 from pathlib import Path
 
-from schema.fingerprint import is_app_table
-from schema.model import Schema
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.lineage import LineageStep
 from tooling.compliance.lineage import match_lineage
 from tooling.compliance.lineage import step_named
-from tooling.compliance.reference_schema import reference_snapshot
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
 from tooling.compliance.verification import CheckResult
@@ -39,20 +36,23 @@ from tooling.legacy.data_inventory import take_inventory
 from tooling.legacy.draft import Draft
 from tooling.legacy.draft import write_draft
 from tooling.legacy.drift_conversion import DriftConversion
-from tooling.legacy.drift_conversion import convert_drift
-from tooling.legacy.drift_conversion import plan_conversion
+from tooling.legacy.drift_conversion import converted_loaded
 from tooling.legacy.events import ApplyingCustom
 from tooling.legacy.events import DriftConverted
 from tooling.legacy.events import DumpLoaded
+from tooling.legacy.events import HistoryRewritten
 from tooling.legacy.events import LineageFound
 from tooling.legacy.events import MigratingFrom
 from tooling.legacy.events import Report
 from tooling.legacy.events import Verified
 from tooling.legacy.events import ignore
+from tooling.legacy.history import HistoryRewrite
+from tooling.legacy.history import rewrite_history
 from tooling.legacy.inputs import LegacyInput
 from tooling.legacy.inputs import Progress
 from tooling.legacy.loading import LoadedLegacy
 from tooling.legacy.loading import loaded_legacy
+from tooling.legacy.registry import APP
 from tooling.legacy.registry import CustomMigration
 from tooling.legacy.registry import read_registry
 from tooling.legacy.report import render_report
@@ -95,6 +95,7 @@ class LegacyOutcome:
     started_from: str | None = None  # the migration an old Mole was recorded at
     sequences_set: list[str] = field(default_factory=list)  # sequences moved past their column's max
     conversion: DriftConversion | None = None  # the Django-version drift converted, if any
+    history_rewrite: HistoryRewrite | None = None  # how django_migrations was made the point's
 
 
 def input_stem(path: Path) -> str:
@@ -155,16 +156,15 @@ def migrated_legacy(
     ) as loaded:
         report(DumpLoaded(path.name, loaded.source.kind, loaded.database))
         before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
-        lineage = loaded.lineage
-        report(LineageFound(lineage))
-        outcome = LegacyOutcome("failed", lineage, loaded.database)
-        if lineage.made_by_older_django and chosen is None:
-            outcome.conversion, lineage = convert_to_point(backend, settings, loaded)
-            report(DriftConverted(tuple(outcome.conversion.lines()), lineage))
+        report(LineageFound(loaded.lineage))
+        outcome = LegacyOutcome("failed", loaded.lineage, loaded.database)
+        if loaded.lineage.drift and (chosen is None or chosen.fingerprint != loaded.lineage.fingerprint):
+            outcome.conversion, loaded = converted_loaded(backend, settings, loaded)
+            report(DriftConverted(tuple(outcome.conversion.lines()), loaded.lineage))
+        lineage = outcome.lineage = loaded.lineage
         custom = None
         if not lineage.exact or chosen is not None:
-            custom = chosen or read_registry(backend, settings).for_fingerprint(
-                lineage.fingerprint)
+            custom = chosen or read_registry(backend, settings).for_fingerprint(lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
                 outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
@@ -172,12 +172,15 @@ def migrated_legacy(
         rows = record_rows(backend, loaded.database, loaded.snapshot)
         if custom is None:
             head = mole_head(migration_state(backend, loaded.database))
-            start = lineage.starting_point(head)
-            report(MigratingFrom(start))
-            migrate_from(backend, loaded.database, step_named(loaded.history, start))
-            outcome.started_from = start
+            point = step_named(loaded.history, lineage.starting_point(head))
+            report(MigratingFrom(point.migration))
         else:
-            apply_custom(backend, loaded.database, custom, lineage, report)
+            point = apply_custom(backend, loaded, custom, report)
+        outcome.history_rewrite = rewrite_history(backend, loaded.database, loaded.history, point)
+        if outcome.history_rewrite and outcome.history_rewrite.removed:
+            report(HistoryRewritten(outcome.history_rewrite.describe()))
+        migrate_from(backend, loaded.database, point)
+        outcome.started_from = point.migration
         behind = sequences_behind(backend, loaded.database)
         set_past_max(backend, loaded.database, behind)
         outcome.sequences_set = [item.describe() for item in behind]
@@ -196,40 +199,23 @@ def migrated_legacy(
         return outcome
 
 
-def convert_to_point(
-    backend: Backend, settings: Settings, loaded: LoadedLegacy
-) -> tuple[DriftConversion, LineageMatch]:
-    """Convert the Django-version drift of a dump that is a point of the history made by an older
-    Django; returns the conversion and the lineage after it (an exact match). Raises ToolingError
-    when the schema is not that point's once converted (nothing then goes further)."""
-    point = step_named(loaded.history, loaded.lineage.nearest)
-    django_tables = reference_snapshot(backend, settings).only(lambda table: not is_app_table(table))
-    expected = Schema("public", {**django_tables.tables, **point.tables})
-    conversion = plan_conversion(backend, loaded.database, expected, loaded.snapshot)
-    convert_drift(backend, loaded.database, conversion)
-    after = match_lineage(loaded.history, schema_snapshot(backend, loaded.database))
-    if not after.exact:
-        raise ToolingError(
-            f"the dump is {point.migration} made by an older Django, but converting its drift left "
-            f"{after.distance} differences: {'; '.join(after.nearest_differences[:3])}"
-        )
-    return conversion, after
-
-
-def migrate_from(backend: Backend, database: str, start: LineageStep) -> None:
-    """Record the migrations up to the point `start` as applied, and no others (whatever the dump
-    recorded), app by app; then run every later one."""
-    for target in start.targets:
+def migrate_from(backend: Backend, database: str, point: LineageStep) -> None:
+    """Record the migrations up to `point` as applied and no others, app by app (after
+    `rewrite_history`, only where the dump had no history); then run every later one, data
+    migrations included."""
+    for target in point.targets:
         migrate(backend, database, target, fake=True)
     migrate(backend, database)
 
 
 def apply_custom(
-    backend: Backend, database: str, custom: CustomMigration, lineage: LineageMatch, report: Report
-) -> None:
-    """Run `custom` on `database` where it belongs: record its parent as applied, run it, then
-    every later migration. Raises ToolingError for a migration of another schema or an
-    unreviewed draft."""
+    backend: Backend, loaded: LoadedLegacy, custom: CustomMigration, report: Report
+) -> LineageStep:
+    """Run `custom`'s alignment on the loaded dump now, at the point of the history it leads to
+    (`manage.py align_legacy`); returns that point, which the schema must then be exactly. Raises
+    ToolingError for a migration of another schema, an unreviewed draft, a point today's history
+    does not have, or an alignment that does not reach its point."""
+    lineage = loaded.lineage
     if custom.fingerprint != lineage.fingerprint:
         raise ToolingError(
             f"{custom.label} handles the schema {custom.fingerprint}, this dump's is {lineage.fingerprint}"
@@ -239,10 +225,28 @@ def apply_custom(
             f"{custom.label} is a draft nobody reviewed: read its REVIEW notes in {custom.path}, "
             "then set REVIEWED = True"
         )
-    report(ApplyingCustom(custom.label, custom.parent))
-    migrate(backend, database, custom.parent, fake=True)
-    migrate(backend, database, custom.label)
-    migrate(backend, database)
+    point = step_named(loaded.history, custom.point or parent_point(loaded.history, custom))
+    report(ApplyingCustom(custom.label, point.migration))
+    backend.manage(["align_legacy", custom.name], database=loaded.database)
+    after = match_lineage(loaded.history, schema_snapshot(backend, loaded.database))
+    if point.migration not in after.same_schema:
+        differences = "; ".join(after.nearest_differences[:3])
+        raise ToolingError(
+            f"after {custom.label} the schema is not Mole at {point.migration}: it {after.describe()}"
+            + (f" ({differences})" if differences else "")
+        )
+    return point
+
+
+def parent_point(history: list[LineageStep], custom: CustomMigration) -> str:
+    """The point of a custom migration that declares none: the last one at its parent. Raises
+    ToolingError when its parent is no point of today's history."""
+    parent = custom.parent.split(".", 1)[-1]
+    points = [step.migration for step in history if dict(step.state).get(APP) == parent]
+    if not points:
+        raise ToolingError(f"{custom.label} declares no ALIGNS_TO and its parent {custom.parent} "
+                           "is no point of today's history: add ALIGNS_TO")
+    return points[-1]
 
 
 def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data: DataCheck) -> None:
@@ -298,6 +302,7 @@ def write_bundle(
         "custom_migration": custom.label if custom else None,
         "sequences_set_past_max": outcome.sequences_set,
         "django_drift_converted": outcome.conversion.as_dict() if outcome.conversion else None,
+        "history_rewritten": outcome.history_rewrite.as_dict() if outcome.history_rewrite else None,
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),
         "row_counts": row_counts,

@@ -22,13 +22,15 @@ APP = "data_collection"
 @dataclass(frozen=True)
 class CustomMigration:
     """A custom migration: its `name` (`0011_legacy_x`), its file on this host, the fingerprint
-    of the legacy schema it aligns, whether it was reviewed, and its parent (`data_collection.0010_x`)."""
+    of the legacy schema it aligns, whether it was reviewed, its parent (`data_collection.0010_x`)
+    and the point of the history its steps lead to (`ALIGNS_TO`; None: its parent's)."""
 
     name: str
     path: Path
     fingerprint: str
     reviewed: bool
     parent: str
+    point: str | None = None
 
     @property
     def label(self) -> str:
@@ -91,7 +93,7 @@ def registry_from(data: dict, migrations_dir: Path) -> Registry:
     try:
         custom = tuple(
             CustomMigration(item["name"], migrations_dir / f"{item['name']}.py", item["fingerprint"],
-                            bool(item["reviewed"]), item["parent"])
+                            bool(item["reviewed"]), item["parent"], item.get("point"))
             for item in data["custom"]
         )
         return Registry(tuple(data["migrations"]), custom)

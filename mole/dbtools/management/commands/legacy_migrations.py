@@ -33,5 +33,6 @@ class Command(BaseCommand):
                 "fingerprint": alignment.fingerprint,
                 "reviewed": alignment.reviewed,
                 "parent": parents[0] if parents else None,
+                "point": alignment.point,
             })
         self.stdout.write(json.dumps({"migrations": names, "custom": custom}, sort_keys=True))

@@ -1,0 +1,85 @@
+"""Real Mole dumps that are not simply a point of the history still go through `legacy` whole.
+
+Each input is one of real Mole's own dumps (`../shared/real-mole/dumps/`) with one change the
+test makes: an index a DBA added (a divergence, aligned by a reviewed custom migration at the
+dump's own point, so that every later migration, data migrations included, runs on it), or a
+migration history that names a migration differently (rewritten from the schema).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_postgis_server import REAL_DUMPS
+
+AT_0005 = REAL_DUMPS[1]
+POINT_0005 = "data_collection.0005_entity_event_role"
+MIGRATIONS = Path("mole") / "data_collection" / "migrations"
+
+
+def edited_dump(source: Path, target: Path, old: bytes, new: bytes) -> Path:
+    """`source` with its one occurrence of `old` replaced by `new`, written to `target`."""
+    data = source.read_bytes()
+    assert data.count(old) == 1, f"{old!r} occurs {data.count(old)} times in {source.name}"
+    target.write_bytes(data.replace(old, new))
+    return target
+
+
+def kept_scratch(stdout: str) -> str:
+    """The scratch database `--keep-scratch` kept, from the task's output."""
+    return next(line.split()[-1].rstrip(".") for line in stdout.splitlines()
+                if line.startswith("Kept the scratch database"))
+
+
+def test_a_divergent_real_dump_is_aligned_at_its_own_point_and_every_later_data_migration_runs(
+    project, tmp_path
+):
+    dba_index = b"CREATE INDEX dba_pose_elevation ON public.data_collection_pose USING btree (elevation);\n"
+    dump = edited_dump(AT_0005, tmp_path / "dba_index.sql",
+                       b"\n\\unrestrict ", b"\n" + dba_index + b"\\unrestrict ")
+    first = project.invoke("legacy", "--db", str(dump))
+    assert first.returncode == 3, first.stdout + first.stderr
+    assert "made by another Django" not in first.stdout  # the index is no drift
+    assert "Made by an older Django: converted" in first.stdout  # but the serial keys are
+    [draft] = (project.root / MIGRATIONS).glob("*_legacy_dba_index.py")
+    text = draft.read_text()
+    # The draft leads to Mole at 0005 (where the dump is), not to today's head: one step.
+    assert f"ALIGNS_TO = {POINT_0005!r}" in text
+    assert text.count("    Step(") == 1 and 'DROP INDEX "dba_pose_elevation"' in text
+    draft.write_text(text.replace("REVIEWED = False", "REVIEWED = True"))
+
+    result = project.invoke("legacy", "--db", str(dump), "--name", "dba", "--keep-scratch")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"aligning the schema to {POINT_0005}, then running every later migration" in result.stdout
+    scratch = kept_scratch(result.stdout)
+    try:
+        # 0010 is a data migration: each role's metadata key name became a MetadataKey of that name.
+        roles = project.sql(
+            "SELECT role.name, key.name FROM data_collection_entityeventrole role "
+            "JOIN data_collection_metadatakey key ON key.id = role.metadata_key_id ORDER BY role.name",
+            scratch,
+        )
+        applied = project.sql("SELECT name FROM django_migrations WHERE app = 'data_collection' "
+                              "AND name LIKE '0010%'", scratch)
+    finally:
+        project.sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)', "postgres")
+    assert roles == [("detector", "operator"), ("target", "target")]
+    assert applied == [("0010_create_metadata_keys_values",)]
+    manifest = json.loads((project.root / "db_backups/bundles/dba/manifest.json").read_text())
+    assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
+    assert manifest["started_from"] == POINT_0005
+    assert project.invoke("makemigrations", "--check").returncode == 0
+
+
+def test_a_migration_history_under_other_names_is_rewritten_from_the_schema(project, tmp_path):
+    dump = edited_dump(AT_0005, tmp_path / "renamed.sql",
+                       b"\tdata_collection\t0003_region\t", b"\tdata_collection\t0003_regions\t")
+    result = project.invoke("legacy", "--db", str(dump), "--name", "renamed")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "InconsistentMigrationHistory" not in result.stderr
+    assert ("rewritten from the lineage: removed data_collection.0003_regions; "
+            "recorded data_collection.0003_region") in result.stdout
+    manifest = json.loads((project.root / "db_backups/bundles/renamed/manifest.json").read_text())
+    assert manifest["history_rewritten"] == {"removed": ["data_collection.0003_regions"],
+                                             "added": ["data_collection.0003_region"]}
+    assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
