@@ -7,12 +7,16 @@ the tooling compares.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from opened_session import OpenedSession
+from opened_session import WebClient
+from opened_session import copy_database_of
 from test_backends import settings_with
 from test_untrusted_dumps import backend_of
 
@@ -183,6 +187,38 @@ def test_a_real_mole_dump_goes_through_legacy_with_its_drift_converted(project, 
     assert "made by an older Django" in report and "data_collection_pose.id: serial key to identity" in report
     reverse = (bundle / "conversion" / "reverse.sql").read_text()
     assert "DROP IDENTITY" in reverse and "SET DEFAULT nextval(" in reverse
+    with OpenedSession(project, "--bundle", "real") as session:
+        assert_overview_shows_the_copy(project, session, copy_database_of(project, "real"))
+
+
+def assert_overview_shows_the_copy(project, session: OpenedSession, copy: str) -> None:
+    """The overview `invoke open` serves names every campaign and trial of the opened copy, counts
+    each trial's events, and draws one track per entity that has poses in it, from the geometry."""
+    status, _, page = WebClient(session.url).get("/")
+    assert status == 200, page[:500]
+    campaigns = re.search(r'<table id="campaigns">.*?</table>', page, re.S)[0]
+    for (campaign,) in project.sql("SELECT name FROM data_collection_campaign", copy):
+        assert html.escape(campaign) in campaigns
+    trials = [trial for (trial,) in project.sql("SELECT id FROM data_collection_trial ORDER BY id", copy)]
+    rows = re.findall(r'<tr class="trial-row" data-trial="(\d+)">(.*?)</tr>', page, re.S)
+    assert trials and [int(trial) for trial, _ in rows] == trials
+    sections = dict(re.findall(r'<section class="trial" id="trial-(\d+)">(.*?)</section>', page, re.S))
+    drawn = 0
+    for trial, row in rows:
+        events = project.sql(
+            "SELECT count(*) FROM data_collection_event WHERE trial_id = %s", copy, (int(trial),))
+        shown = sum(int(count) for count in re.findall(r": (\d+)", html.unescape(row)))
+        assert shown == events[0][0]
+        tracks = project.sql(
+            "SELECT entity_id, count(*) FROM data_collection_pose WHERE trial_id = %s AND point IS NOT NULL "
+            "GROUP BY entity_id ORDER BY entity_id", copy, (int(trial),))
+        lines = re.findall(r'<polyline class="track" data-entity="([^"]+)"[^>]*points="([^"]+)"',
+                           html.unescape(sections.get(trial, "")))
+        assert sorted(name for name, _ in lines) == [name for name, _ in tracks]
+        for (name, poses), (_, points) in zip(tracks, sorted(lines)):
+            assert 2 <= len(points.split()) <= poses
+        drawn += len(lines)
+    assert drawn > 0
 
 
 def test_the_drift_conversion_is_undone_by_its_reverse(project):
