@@ -2,15 +2,27 @@
 
 Each input is one of real Mole's own dumps (`../shared/real-mole/dumps/`) with one change the
 test makes: an index a DBA added (a divergence, aligned by a reviewed custom migration at the
-dump's own point, so that every later migration, data migrations included, runs on it), or a
-migration history that names a migration differently (rewritten from the schema).
+dump's own point, so that every later migration, data migrations included, runs on it), a
+migration history that names a migration differently (rewritten from the schema), or another
+form of the same dump (gzip, custom format, `--create`, no `\restrict` lines, pg_dump 11).
 """
 from __future__ import annotations
 
+import gzip
 import json
+import re
 from pathlib import Path
 
+from test_backends import settings_with
 from test_postgis_server import REAL_DUMPS
+from test_postgis_server import copied_rows
+from test_untrusted_dumps import backend_of
+
+from tooling.compliance.lineage import match_lineage
+from tooling.compliance.lineage import schema_lineage
+from tooling.legacy.dump_loading import load_dump
+from tooling.legacy.inputs import detect
+from tooling.server.database_facts import schema_snapshot
 
 AT_0005 = REAL_DUMPS[1]
 POINT_0005 = "data_collection.0005_entity_event_role"
@@ -83,3 +95,53 @@ def test_a_migration_history_under_other_names_is_rewritten_from_the_schema(proj
     assert manifest["history_rewritten"] == {"removed": ["data_collection.0003_regions"],
                                              "added": ["data_collection.0003_region"]}
     assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
+
+
+def variants_of_a_real_dump(project, tmp_path: Path) -> dict[str, Path]:
+    """One real dump as users bring it: gzip, custom format, `--create`, without `\\restrict`
+    lines, and as pg_dump 11 (the PostGIS image real Mole runs) writes its header."""
+    backend = backend_of(project)
+    original = AT_0005.read_bytes()
+    unrestricted = b"".join(line for line in original.splitlines(keepends=True)
+                            if not line.startswith((b"\\restrict ", b"\\unrestrict ")))
+    header = rb"(-- Dumped (?:from database|by pg_dump) version )[^\n]+"
+    pg_dump_11 = re.sub(header, rb"\g<1>11.22", unrestricted)
+    pg_dump_11 = pg_dump_11.replace(b"SET default_table_access_method = heap;\n", b"")  # PostgreSQL 12+
+    variants = {
+        "gzip": (tmp_path / "gzip.sql.gz", gzip.compress(original)),
+        "no_restrict": (tmp_path / "no_restrict.sql", unrestricted),
+        "pg_dump_11": (tmp_path / "pg_dump_11.sql", pg_dump_11),
+    }
+    for path, data in variants.values():
+        path.write_bytes(data)
+    made = {name: path for name, (path, _) in variants.items()}
+    with backend.admin.scratch_database("variant") as source:
+        load_dump(backend, detect(AT_0005), source)
+        for name, options in (("custom", ["--format=custom"]), ("create", ["--create"])):
+            made[name] = tmp_path / f"{name}.dump"
+            with made[name].open("wb") as stream:
+                backend.tools.dump_plain(source, options, stdout=stream)
+    return made
+
+
+def test_a_real_dump_in_each_form_users_bring_loads_every_row_and_is_recognised(project, tmp_path):
+    backend = backend_of(project)
+    settings = settings_with(backend="local", database=project.database,
+                             data_dir=str(project.server.data_dir))
+    history = schema_lineage(backend, settings)
+    expected = {table: rows for table, rows in copied_rows(AT_0005).items()
+                if table.startswith("public.data_collection_")}
+    found = {}
+    for name, path in variants_of_a_real_dump(project, tmp_path).items():
+        with backend.admin.scratch_database("variant") as scratch:
+            try:
+                load_dump(backend, detect(path), scratch)
+            except Exception as error:  # noqa: BLE001 - every variant is tried, then all are reported
+                found[name] = f"refused: {error}"
+                continue
+            counts = dict(project.sql(" UNION ALL ".join(
+                f"SELECT '{table}', count(*) FROM {table}" for table in expected), scratch))
+            lineage = match_lineage(history, schema_snapshot(backend, scratch))
+            found[name] = (counts == expected, lineage.made_by_older_django, lineage.nearest)
+    assert found == {name: (True, True, POINT_0005)
+                     for name in ("gzip", "no_restrict", "pg_dump_11", "custom", "create")}
