@@ -1,10 +1,12 @@
 """Benchmark: `invoke legacy` against the floor of doing its work by hand, on the same legacy dump.
 
-Generates an old Mole (at migration 0005) holding N pose rows as a plain pg_dump
-file, then times in one run:
+Starts from real Mole's own dump at migration 0005 (`../shared/real-mole/dumps/mole_real_0005.sql`:
+Django 3.2's serial keys, the PostGIS image's extensions), scales its poses to N by repeating its
+tracks a day later each time, and dumps that with plain pg_dump, as a user's old Mole would be.
+Then times in one run:
 - the floor: raw `psql -f` into a new database, `manage.py migrate`, `pg_dump -Fc` of the result;
-- `invoke legacy --db` on the same file (load, lineage, migrate, verify schema and data,
-  dump and bundle).
+- `invoke legacy --db` on the same file (load, lineage, drift conversion, migrate, verify schema
+  and every row, dump and bundle).
 Prints both times, their ratio, and the pipeline's peak memory; asserts nothing. The
 reference and lineage caches are built once beforehand, as they are after a checkout's
 first run.
@@ -14,59 +16,56 @@ first run.
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 
 from measure import BIN
 from measure import INVOKE
 from measure import REPO
-from measure import filled_database
+from measure import bench_server
 from measure import psql
 from measure import timed
 
-OLD_MIGRATION = "0005"
+REAL_DUMP = REPO.parent / "shared" / "real-mole" / "dumps" / "mole_real_0005.sql"
+# Each pass copies every original pose one more day later, until there are N.
+SCALE_POSES = """
+INSERT INTO data_collection_pose (point, elevation, heading, "timestamp", entity_id, pose_source_id, trial_id)
+SELECT p.point, p.elevation, p.heading, p."timestamp" + pass * interval '1 day', p.entity_id,
+       p.pose_source_id, p.trial_id
+FROM generate_series(1, {passes}) AS pass CROSS JOIN (SELECT * FROM data_collection_pose ORDER BY id) p
+LIMIT {extra};
+"""
+
+
+def without_restrict_lines(source, target) -> None:
+    """The dump without pg_dump's `\\restrict` lines, which an older psql does not know."""
+    with source.open("rb") as lines, target.open("wb") as out:
+        out.writelines(line for line in lines if not line.startswith((b"\\restrict ", b"\\unrestrict ")))
 
 
 def main() -> None:
-    with filled_database(__doc__.splitlines()[0]) as (work, env, poses):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--poses", type=int, default=1_000_000, help="pose rows in the scaled dump")
+    poses = parser.parse_args().poses
+    with bench_server("bench") as (work, env):
         run = {"env": env, "cwd": REPO, "stdout": subprocess.DEVNULL}
-        subprocess.run(
-            [INVOKE, "migrate", "--app", "data_collection", "--target", OLD_MIGRATION], **run, check=True
-        )
+        real = work / "real.sql"
+        without_restrict_lines(REAL_DUMP, real)
+        psql(env, "postgres", "-c", "CREATE DATABASE scaled TEMPLATE template0")
+        psql(env, "scaled", "--single-transaction", "-f", str(real))
+        extra = max(poses - 10_800, 0)
+        psql(env, "scaled", "-c", SCALE_POSES.format(passes=extra // 10_800 + 1, extra=extra))
         legacy_dump = work / "legacy.sql"
         with legacy_dump.open("wb") as out:
-            subprocess.run(
-                [str(BIN / "pg_dump"), "--no-owner", "--no-privileges", "--dbname=bench"],
-                env=env,
-                stdout=out,
-                check=True,
-            )
-        subprocess.run(
-            [
-                INVOKE,
-                "legacy",
-                "--db",
-                str(REPO / "examples/legacy/old_mole_0005.sql"),
-                "--name",
-                "warm-caches",
-            ],
-            **run,
-            check=True,
-        )
+            subprocess.run([str(BIN / "pg_dump"), "--dbname=scaled"], env=env, stdout=out, check=True)
+        # The caches (reference schema, lineage) once, as after a checkout's first run.
+        subprocess.run([INVOKE, "legacy", "--db", str(REAL_DUMP), "--name", "warm-caches"], **run, check=True)
 
         # From template0: the dump creates PostGIS's extensions itself (the server's template1 has them).
         psql(env, "postgres", "-c", "CREATE DATABASE floor TEMPLATE template0")
         load_s, _ = timed(
-            [
-                str(BIN / "psql"),
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "--single-transaction",
-                "--dbname=floor",
-                "-f",
-                str(legacy_dump),
-            ],
+            [str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+             "--dbname=floor", "-f", str(legacy_dump)],
             env,
             stdout=subprocess.DEVNULL,
         )
@@ -87,7 +86,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )
         size_mib = legacy_dump.stat().st_size / 2**20
-        print(f"poses: {poses:,}   legacy dump (plain SQL at {OLD_MIGRATION}): {size_mib:.1f} MiB")
+        print(f"poses: {poses:,}   legacy dump (real Mole at 0005, plain SQL): {size_mib:.1f} MiB")
         print(
             f"floor:  psql -f {load_s:6.2f} s + migrate {migrate_s:5.2f} s + pg_dump {dump_s:5.2f} s "
             f"= {floor_s:6.2f} s"

@@ -115,9 +115,13 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
 
 def print_draft(draft) -> None:
     """Where the draft is, and its REVIEW notes."""
-    print(f"Wrote the draft {draft.path} ({len(draft.steps)} steps).")
-    if draft.reviews:
-        print(f"Review these {len(draft.reviews)} steps before anything else:")
+    from schema.django_drift import plural_of
+
+    steps, reviews = len(draft.steps), len(draft.reviews)
+    print(f"Wrote the draft {draft.path} ({steps} {plural_of(steps, 'step')}).")
+    if reviews:
+        print(f"Review {'these' if reviews > 1 else 'this'} {reviews} {plural_of(reviews, 'step')} "
+              "before anything else:")
         for review in draft.reviews:
             print(f"  - {review}")
     print("Read every step, then set REVIEWED = True in the file and run `invoke legacy` again.")
@@ -155,6 +159,11 @@ def legacy(
     )
     if keep_scratch:
         print(f"Kept the scratch database {outcome.scratch}.")
+    if outcome.status == "data_fix":
+        print("\n".join(outcome.rehearsal.lines()))
+        print("Nothing was migrated further; a data fix runs right before that migration once reviewed.")
+        print_draft(outcome.draft)
+        raise Exit(code=EXIT_DRAFT_WRITTEN)
     if outcome.status == "draft":
         print(f"No migration handles this schema yet (fingerprint {outcome.lineage.fingerprint}).")
         print_draft(outcome.draft)

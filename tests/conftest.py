@@ -31,6 +31,9 @@ MIGRATION_FILES = sorted(path.stem for path in MIGRATIONS.glob("[0-9][0-9][0-9][
 AUTOMATION_FILES = sorted(path.stem for path in (REPO / "mole" / "automation" / "migrations").glob("0*.py"))
 # The head as the tooling names it: the last migration of each of Mole's apps.
 HEAD = f"data_collection.{MIGRATION_FILES[-1]} + automation.{AUTOMATION_FILES[-1]}"
+# The last point of the history: custom (legacy) migrations change no schema and are no points.
+LAST_POINT = (f"data_collection.{[name for name in MIGRATION_FILES if '_legacy_' not in name][-1]} "
+              f"+ automation.{AUTOMATION_FILES[-1]}")
 NEXT_NUMBER = f"{int(MIGRATION_FILES[-1][:4]) + 1:04d}"
 INVOKE = str(Path(sys.executable).parent / "invoke")
 # load_sample_data's field test: 3 robots, 3 trials, 40 poses each.

@@ -145,3 +145,71 @@ def test_a_real_dump_in_each_form_users_bring_loads_every_row_and_is_recognised(
             found[name] = (counts == expected, lineage.made_by_older_django, lineage.nearest)
     assert found == {name: (True, True, POINT_0005)
                      for name in ("gzip", "no_restrict", "pg_dump_11", "custom", "create")}
+
+
+SPEED_RULE = '''
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(speed__lte=10), name="pose_speed_at_most_10"),
+        ]
+'''
+
+
+def pose_speeds(dump: Path) -> dict[int, float]:
+    """Each pose's speed (id -> m/s) as the dump's COPY block holds it."""
+    lines = dump.read_text().split("COPY public.data_collection_pose (", 1)[1].split("\n\\.\n", 1)[0]
+    header, *rows = lines.splitlines()
+    columns = header.split(")", 1)[0].split(", ")
+    speeds = {}
+    for row in rows:
+        values = dict(zip(columns, row.split("\t")))
+        if values["speed"] != "\\N":
+            speeds[int(values["id"])] = float(values["speed"])
+    return speeds
+
+
+def test_old_rows_a_new_rule_rejects_are_diagnosed_and_a_reviewed_data_fix_lets_them_through(project):
+    # Today's Mole gains a rule old experiments break: no pose faster than 10 m/s.
+    models_file = project.root / "mole" / "data_collection" / "models" / "poses.py"
+    models_file.write_text(models_file.read_text().replace(
+        '        return f"{self.entity}/{self.pose_source} ({self.timestamp})"\n',
+        '        return f"{self.entity}/{self.pose_source} ({self.timestamp})"\n' + SPEED_RULE))
+    project.invoke("makemigrations", "--name", "pose_speed_at_most_10", check=True)
+    dump = REAL_DUMPS[2]
+    too_fast = sorted(pose for pose, speed in pose_speeds(dump).items() if speed > 10)
+    assert too_fast
+
+    first = project.invoke("legacy", "--db", str(dump), "--name", "fast")
+    assert first.returncode == 3, first.stdout + first.stderr
+    assert "cannot take the old data: Create constraint pose_speed_at_most_10" in first.stdout
+    first_keys = ", ".join(str(pose) for pose in too_fast[:5])
+    assert (f"data_collection_pose.speed: {len(too_fast)} rows break CHECK" in first.stdout
+            and f"(first id: {first_keys})" in first.stdout), first.stdout
+    [fix] = (project.root / MIGRATIONS).glob("*_legacy_mole_real_0010_data.py")
+    text = fix.read_text()
+    assert "REVIEWED = False" in text and "RUNS_BEFORE = 'data_collection.0012_pose_speed_at_most_10'" in text
+    assert "# REVIEW:" in text and "review_replace_with_the_new_value()" in text
+    assert not (project.root / "db_backups" / "bundles" / "fast").exists()
+
+    unreviewed = project.invoke("legacy", "--db", str(dump), "--name", "fast")
+    assert unreviewed.returncode == 2 and "a data fix nobody reviewed" in unreviewed.stderr
+
+    fix.write_text(text.replace("review_replace_with_the_new_value()", "10")
+                   .replace("REVIEWED = False", "REVIEWED = True"))
+    result = project.invoke("legacy", "--db", str(dump), "--name", "fast", "--keep-scratch")
+    assert result.returncode == 0, result.stdout + result.stderr
+    scratch = kept_scratch(result.stdout)
+    try:
+        capped = project.sql("SELECT id FROM data_collection_pose WHERE speed = 10 ORDER BY id", scratch)
+        kept = dict(project.sql("SELECT id, speed FROM legacy.data_collection_pose__speed "
+                                "WHERE id = ANY(%s)", scratch, (too_fast,)))
+    finally:
+        project.sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)', "postgres")
+    assert [pose for (pose,) in capped] == too_fast
+    assert kept == {pose: speed for pose, speed in pose_speeds(dump).items() if pose in too_fast}
+    manifest = json.loads((project.root / "db_backups/bundles/fast/manifest.json").read_text())
+    assert manifest["data_fixes"] == [f"data_collection.{fix.stem}"]
+    assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
+    assert any("values replaced in place by a data fix" in item for item in manifest["data"]["moved"])
+    assert project.invoke("makemigrations", "--check").returncode == 0

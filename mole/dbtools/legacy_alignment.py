@@ -43,13 +43,16 @@ class AlignLegacySchema(migrations.RunPython):
     a no-op on any other database. Raises UnreviewedDraft for a draft nobody reviewed."""
 
     def __init__(
-        self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str, point: str | None = None
+        self, *, fingerprint: str, steps: list[Step], reviewed: bool, name: str, point: str | None = None,
+        runs_before: str | None = None,
     ) -> None:
         self.fingerprint = fingerprint
         self.steps = steps
         self.reviewed = reviewed
         self.migration_name = name
         self.point = point  # `app.migration[ + app.migration]`, or None: the migration's parent
+        # A data fix: the migration (`app.name`) it runs right before, by the tooling only.
+        self.runs_before = runs_before
         super().__init__(self.align, self.unalign, atomic=True)
 
     def deconstruct(self):
@@ -62,6 +65,8 @@ class AlignLegacySchema(migrations.RunPython):
         }
         if self.point is not None:
             kwargs["point"] = self.point
+        if self.runs_before is not None:
+            kwargs["runs_before"] = self.runs_before
         return (self.__class__.__qualname__, [], kwargs)
 
     def describe(self):
@@ -72,6 +77,8 @@ class AlignLegacySchema(migrations.RunPython):
         """Forward, as `migrate` runs it: on the legacy schema, every step, recorded in
         legacy.alignments. Raises MisplacedAlignment when the alignment belongs at an earlier
         point than the one the database has recorded (`migrate` skipped the migrations between)."""
+        if self.runs_before is not None:
+            return  # a data fix runs before its migration, through `manage.py align_legacy`
         connection = schema_editor.connection
         with connection.cursor() as cursor:
             if schema_fingerprint(read_schema(cursor)) != self.fingerprint:
@@ -87,14 +94,16 @@ class AlignLegacySchema(migrations.RunPython):
             self.run_steps(cursor)
 
     def align_here(self, cursor) -> None:
-        """Forward, as `manage.py align_legacy` runs it at the alignment's point. Raises
-        MisplacedAlignment when the database is not the legacy schema it handles, UnreviewedDraft
-        for a draft."""
-        found = schema_fingerprint(read_schema(cursor))
-        if found != self.fingerprint:
-            raise MisplacedAlignment(
-                f"{self.migration_name} aligns the schema {self.fingerprint}; this database's is {found}"
-            )
+        """Forward, as `manage.py align_legacy` runs it at the alignment's point (a data fix: right
+        before its migration, where the schema is that migration's parent's, so its own checks
+        stand in for the fingerprint's). Raises MisplacedAlignment when the database is not the
+        legacy schema it handles, UnreviewedDraft for a draft."""
+        if self.runs_before is None:
+            found = schema_fingerprint(read_schema(cursor))
+            if found != self.fingerprint:
+                raise MisplacedAlignment(
+                    f"{self.migration_name} aligns the schema {self.fingerprint}; this database's is {found}"
+                )
         self.run_steps(cursor)
 
     def run_steps(self, cursor) -> None:

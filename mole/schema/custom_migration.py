@@ -7,6 +7,9 @@ A custom migration is a module in `data_collection/migrations/` holding:
   (`data_collection.0005_x`, or `data_collection.0009_x + automation.0002_y`); the tooling runs
   the steps there, so that every later migration, data migrations included, still runs. A
   migration without it aligns to its parent's point;
+- or, for a data fix, `RUNS_BEFORE`: the migration (`app.name`) whose rules old rows break; the
+  tooling runs the steps right before it (they change data only, keeping the originals in the
+  `legacy` schema);
 - `STEPS`: a list of `Step`s, each one reversible SQL change;
 - a `Migration` whose one operation is `dbtools.legacy_alignment.AlignLegacySchema` built from them.
 What a migration moves aside instead of dropping goes into the `legacy` schema, and each applied
@@ -22,6 +25,7 @@ RECORD_TABLE = f"{LEGACY_SCHEMA}.alignments"
 FINGERPRINT_NAME = "LEGACY_FINGERPRINT"
 REVIEWED_NAME = "REVIEWED"
 POINT_NAME = "ALIGNS_TO"
+RUNS_BEFORE_NAME = "RUNS_BEFORE"
 STEPS_NAME = "STEPS"
 NAME_PREFIX = "legacy_"
 

@@ -10,6 +10,7 @@ from typing import Iterable
 from .custom_migration import FINGERPRINT_NAME
 from .custom_migration import POINT_NAME
 from .custom_migration import REVIEWED_NAME
+from .custom_migration import RUNS_BEFORE_NAME
 from .custom_migration import STEPS_NAME
 from .custom_migration import Step
 from .operations import Operation
@@ -21,23 +22,32 @@ def steps_of(operations: list[Operation]) -> list[Step]:
 
 
 def render_migration(
-    *, fingerprint: str, parent: str, point: str, steps: list[Step], source: str, lineage: str
+    *, fingerprint: str, parent: str, steps: list[Step], source: str, lineage: str,
+    point: str | None = None, runs_before: str | None = None,
 ) -> str:
-    """The draft's Python source (`parent` is `app.migration`, the end of the history; `point` the
-    point label the steps lead to): readable, with `# REVIEW:` notes where a person must decide,
-    and `REVIEWED = False`."""
+    """The draft's Python source (`parent` is `app.migration`, the end of the history): an
+    alignment whose steps lead to the point label `point`, or a data fix that runs right before
+    the migration `runs_before` (`app.name`). Readable, with `# REVIEW:` notes where a person must
+    decide, and `REVIEWED = False`."""
     app, parent_name = parent.split(".", 1)
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     reviews = [step for step in steps if step.review]
+    if point is not None:
+        purpose = f"Align one legacy schema (fingerprint {fingerprint}) to Mole at {point}."
+        where, place_name, place_argument, place = "at that point", POINT_NAME, "point", point
+    else:
+        purpose = f"Fix the data of one legacy schema (fingerprint {fingerprint}) right before {runs_before}."
+        where, place_name, place_argument = f"right before {runs_before}", RUNS_BEFORE_NAME, "runs_before"
+        place = runs_before
     lines = [
-        f'"""Align one legacy schema (fingerprint {fingerprint}) to Mole at {point}.',
+        f'"""{purpose}',
         "",
         f"Drafted by Mole's legacy tooling on {today} from {plain_text(source, docstring=True)}",
         f"(lineage: {plain_text(lineage, docstring=True)}).",
         f"{len(steps)} steps, {len(reviews)} marked REVIEW. Read every step, change what a REVIEW",
         "note asks, then set REVIEWED = True. Until then this migration refuses to run on the",
         "legacy database; on every other database it does nothing. `invoke legacy` runs the steps",
-        "at that point, then every later migration.",
+        f"{where}, then every later migration.",
         '"""',
         "from django.db import migrations",
         "",
@@ -46,7 +56,7 @@ def render_migration(
         "",
         f'{FINGERPRINT_NAME} = "{fingerprint}"',
         f"{REVIEWED_NAME} = False",
-        f"{POINT_NAME} = {point!r}",
+        f"{place_name} = {place!r}",
         "",
         f"{STEPS_NAME} = [",
     ]
@@ -74,7 +84,7 @@ def render_migration(
         f"            fingerprint={FINGERPRINT_NAME},",
         f"            steps={STEPS_NAME},",
         f"            reviewed={REVIEWED_NAME},",
-        f"            point={POINT_NAME},",
+        f"            {place_argument}={place_name},",
         '            name=__name__.rsplit(".", 1)[-1],',
         "        ),",
         "    ]",

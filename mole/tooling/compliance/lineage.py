@@ -113,7 +113,7 @@ def schema_lineage(backend: Backend, settings: Settings) -> list[LineageStep]:
         except (json.JSONDecodeError, KeyError) as error:
             raise ToolingError(f"`manage.py schema_lineage` printed something unexpected: {error}") from error
 
-    lineage = cached_by_migrations(settings, "lineage", build)
+    lineage = cached_by_migrations(settings, "lineage", build, with_custom=False)
     tables_at = {
         (app, step["migration"]): tables_from_json(step["tables"])
         for app, steps in lineage["steps"].items() for step in steps
@@ -134,24 +134,45 @@ def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
     if same:
         return LineageMatch(fingerprint, same[0], same[0], 0, same_schema=same)
     actual = app_tables(snapshot)
-    nearest, differences, drifted = None, [], []
+    nearest, nearest_fingerprint, differences, drifted = None, None, [], []
     for step in steps:
         found = compare(step.schema, actual)
         unexplained = [difference for difference in found if drift_kind(difference) is None]
         # Drift is no distance. Between divergent points the later one is nearer (the dump would
-        # continue from there); between points it equals but for drift, the earliest, so that every
-        # later migration still runs (as for an exact match).
-        tie = len(unexplained) == len(differences) and bool(unexplained)
+        # continue from there); between points it equals but for drift, and between points of one
+        # schema (a custom migration's and its parent's), the earliest, so that every later
+        # migration still runs (as for an exact match).
+        tie = (len(unexplained) == len(differences) and bool(unexplained)
+               and step.fingerprint != nearest_fingerprint)
         if nearest is None or len(unexplained) < len(differences) or tie:
-            nearest, differences = step.migration, unexplained
+            nearest, nearest_fingerprint, differences = step.migration, step.fingerprint, unexplained
             drifted = [difference for difference in found if drift_kind(difference) is not None]
     described = tuple(difference.describe() for difference in differences)
     return LineageMatch(fingerprint, None, nearest, len(differences), described, drift=drift_summary(drifted))
 
 
+def point_of_record(steps: list[LineageStep], head: str | None, customs: set[str]) -> str | None:
+    """The point of the history a recorded head (`mole_head`'s label) stands at: each app's last
+    migration, a custom one (`customs`: `app.name` labels; they change no schema and are no points)
+    replaced by the last migration of the history before it. None when there is no head, or it
+    names a migration the history does not have."""
+    if not head:
+        return None
+    state = []
+    for part in head.split(" + "):
+        app, name = part.split(".", 1)
+        if part in customs:
+            earlier = [migration for migration in app_history(steps, app) if migration < name]
+            name = earlier[-1] if earlier else None
+        state.append((app, name))
+    recorded = dict(state)
+    label = point_label((app, recorded.get(app)) for app in MOLE_APPS)
+    return label if any(step.migration == label for step in steps) else None
+
+
 def leaf_migration(steps: list[LineageStep]) -> str:
-    """data_collection's last migration (`data_collection.0010_x`), which custom migrations follow.
-    Raises ToolingError when there is none."""
+    """data_collection's last migration of the history (`data_collection.0010_x`), custom ones
+    left out. Raises ToolingError when there is none."""
     leaf = dict(steps[-1].state).get("data_collection") if steps else None
     if not leaf:
         raise ToolingError("data_collection has no migrations")

@@ -10,6 +10,8 @@ import json
 from typing import Any
 from typing import Callable
 
+from schema.custom_migration import FINGERPRINT_NAME
+from schema.fingerprint import MOLE_APPS
 from schema.fingerprint import is_app_table
 from schema.model import FORMAT
 from schema.model import Schema
@@ -22,22 +24,33 @@ from tooling.server.database_facts import schema_snapshot
 from tooling.server.django_commands import migrate
 from tooling.settings import Settings
 
+CUSTOM_MARK = f"\n{FINGERPRINT_NAME} = ".encode()  # how a custom migration's module declares itself
 
-def migrations_key(settings: Settings) -> str:
-    """16 hex digits of the migration files, the pinned requirements and the snapshot format."""
+
+def migrations_key(settings: Settings, *, with_custom: bool = True) -> str:
+    """16 hex digits of Mole's apps' migration files, the pinned requirements and the snapshot
+    format; without custom (legacy) migrations when `with_custom` is False (they change no schema,
+    so a draft written or reviewed does not make the reference or the lineage be built again)."""
     digest = hashlib.sha256(f"snapshot format {FORMAT}".encode())
-    files = sorted(settings.migrations_dir.glob("*.py"))
+    apps = settings.migrations_dir.parent.parent
+    files = sorted(path for app in MOLE_APPS for path in (apps / app / "migrations").glob("*.py"))
     files.append(settings.project_dir / "requirements.txt")
     for path in files:
-        if path.exists():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        if not with_custom and CUSTOM_MARK in data:
+            continue
+        digest.update("/".join(path.parts[-3:]).encode())
+        digest.update(data)
     return digest.hexdigest()[:16]
 
 
-def cached_by_migrations(settings: Settings, kind: str, build: Callable[[], Any]) -> Any:
-    """JSON built once per set of migration files."""
-    cached = settings.cache_dir / f"{kind}-{migrations_key(settings)}.json"
+def cached_by_migrations(
+    settings: Settings, kind: str, build: Callable[[], Any], *, with_custom: bool = True
+) -> Any:
+    """JSON built once per set of migration files (`migrations_key`)."""
+    cached = settings.cache_dir / f"{kind}-{migrations_key(settings, with_custom=with_custom)}.json"
     if cached.exists():
         return json.loads(cached.read_text())
     value = build()
@@ -63,4 +76,4 @@ def reference_snapshot(backend: Backend, settings: Settings) -> Schema:
             snapshot = schema_snapshot(backend, scratch)
         return to_json(snapshot)
 
-    return from_json(cached_by_migrations(settings, "reference", build))
+    return from_json(cached_by_migrations(settings, "reference", build, with_custom=False))

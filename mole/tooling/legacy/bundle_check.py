@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tooling.compliance.lineage import later_migrations
+from tooling.compliance.lineage import point_of_record
 from tooling.compliance.lineage import schema_lineage
 from tooling.compliance.verification import HistoryPoint
 from tooling.compliance.verification import VerificationReport
 from tooling.compliance.verification import verify_database
 from tooling.errors import ToolingError
 from tooling.legacy.bundle_store import Bundle
+from tooling.legacy.registry import read_registry
 from tooling.server.backends import Backend
 from tooling.settings import Settings
 
@@ -33,7 +35,8 @@ class BundleCheck:
 def history_point(backend: Backend, settings: Settings, head: str) -> HistoryPoint:
     """`head` in today's history: Mole's tables then, and the migrations after it."""
     steps = schema_lineage(backend, settings)
-    at = next((step for step in steps if step.migration == head), None)
+    point = point_of_record(steps, head, read_registry(backend, settings).custom_labels)
+    at = next((step for step in steps if step.migration == point), None)
     if at is None:
         raise ToolingError(f"the bundle was made at {head}, which today's migration history does not have")
     return HistoryPoint(head, at.tables, later_migrations(steps, at))

@@ -8,15 +8,17 @@ from pathlib import Path
 
 from schema.custom_migration import NAME_PREFIX
 from schema.custom_migration import Step
+from schema.data_fixes import fix_steps
+from schema.data_fixes import raise_exception
 from schema.planner import AlignmentPlanner
 from schema.writer import next_migration_name
 from schema.writer import render_migration
 from schema.writer import steps_of
 from tooling.compliance.lineage import earliest_alike
-from tooling.compliance.lineage import leaf_migration
 from tooling.compliance.lineage import point_schema
 from tooling.errors import ToolingError
 from tooling.errors import UnsafeName
+from tooling.legacy.data_fixes import Rehearsal
 from tooling.legacy.loading import LoadedLegacy
 from tooling.legacy.registry import read_registry
 from tooling.server.backends import Backend
@@ -70,16 +72,44 @@ def write_draft(
     steps = steps_of(planner.plan())
     if not steps:
         raise ToolingError(f"nothing to draft: the dump's schema already equals Mole's at {point.migration}")
-    existing = read_registry(backend, settings).migrations
-    path = settings.migrations_dir / f"{next_migration_name(existing, migration_name(name))}.py"
     text = render_migration(
         fingerprint=lineage.fingerprint,
-        parent=leaf_migration(loaded.history),
+        parent=read_registry(backend, settings).leaf,
         point=point.migration,
         steps=steps,
         source=loaded.source.path.name,
         lineage=lineage.describe(),
     )
+    return written(backend, settings, name, text, steps)
+
+
+def write_data_fix(
+    backend: Backend, settings: Settings, loaded: LoadedLegacy, name: str, rehearsal: Rehearsal
+) -> Draft:
+    """Write a data fix for review from a rehearsal of the migration the old rows broke: it runs
+    right before that migration (`RUNS_BEFORE`), for the dump's fingerprint. A failure with no
+    rule the rows can be measured against gets one step to write by hand. Raises ToolingError
+    when the file cannot be written, UnsafeName for a bad `name`."""
+    steps = fix_steps(list(rehearsal.requirements), rehearsal.migration)
+    if not steps:
+        message = (f"{rehearsal.migration}: {rehearsal.operation} fails ({rehearsal.error}); "
+                   "write the fix by hand")
+        steps = [Step(message, forward=raise_exception(message), reverse="SELECT 1", review=message)]
+    text = render_migration(
+        fingerprint=loaded.lineage.fingerprint,
+        parent=read_registry(backend, settings).leaf,
+        runs_before=rehearsal.migration,
+        steps=steps,
+        source=loaded.source.path.name,
+        lineage=loaded.lineage.describe(),
+    )
+    return written(backend, settings, f"{name}_data", text, steps)
+
+
+def written(backend: Backend, settings: Settings, name: str, text: str, steps: list[Step]) -> Draft:
+    """The draft `text` written as the next migration called `name`."""
+    existing = read_registry(backend, settings).migrations
+    path = settings.migrations_dir / f"{next_migration_name(existing, migration_name(name))}.py"
     try:
         with path.open("x") as stream:
             stream.write(text)

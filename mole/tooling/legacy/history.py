@@ -54,14 +54,16 @@ def recorded_migrations(backend: Backend, database: str) -> set[str] | None:
 
 
 def rewrite_history(
-    backend: Backend, database: str, history: list[LineageStep], point: LineageStep
+    backend: Backend, database: str, history: list[LineageStep], point: LineageStep, customs: set[str]
 ) -> HistoryRewrite | None:
-    """Make Mole's apps' rows in `django_migrations` exactly the migrations up to `point`.
+    """Make Mole's apps' rows in `django_migrations` exactly the migrations up to `point`; rows of
+    custom migrations (`customs`, `app.name`: they change no schema) are left as they are.
     Returns what changed; None when the dump has no `django_migrations` (Django makes it).
     Raises CommandFailed when PostgreSQL refuses."""
     recorded = recorded_migrations(backend, database)
     if recorded is None:
         return None
+    recorded -= customs
     wanted = [f"{app}.{name}" for app, names in migrations_through(history, point).items() for name in names]
     removed = tuple(sorted(recorded - set(wanted)))
     added = tuple(label for label in wanted if label not in recorded)

@@ -18,12 +18,14 @@ from pathlib import Path
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.lineage import LineageStep
 from tooling.compliance.lineage import match_lineage
+from tooling.compliance.lineage import point_of_record
 from tooling.compliance.lineage import step_named
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
 from tooling.compliance.verification import CheckResult
 from tooling.compliance.verification import VerificationReport
 from tooling.compliance.verification import verify_database
+from tooling.errors import CommandFailed
 from tooling.errors import ToolingError
 from tooling.legacy.bundle_store import MIGRATED_DUMP
 from tooling.legacy.bundle_store import Bundle
@@ -31,9 +33,13 @@ from tooling.legacy.bundle_store import BundleStore
 from tooling.legacy.data_check import DataCheck
 from tooling.legacy.data_check import check_data
 from tooling.legacy.data_check import settle
+from tooling.legacy.data_fixes import Rehearsal
+from tooling.legacy.data_fixes import diagnose_failed_migrate
+from tooling.legacy.data_fixes import run_fixes
 from tooling.legacy.data_inventory import Inventory
 from tooling.legacy.data_inventory import take_inventory
 from tooling.legacy.draft import Draft
+from tooling.legacy.draft import write_data_fix
 from tooling.legacy.draft import write_draft
 from tooling.legacy.drift_conversion import DriftConversion
 from tooling.legacy.drift_conversion import converted_loaded
@@ -85,7 +91,7 @@ class LegacyOptions:
 class LegacyOutcome:
     """How a legacy run ended, and what it made and found on the way."""
 
-    status: str  # "bundled", "draft" or "failed"
+    status: str  # "bundled", "draft" (an alignment to review), "data_fix" (a data fix to review) or "failed"
     lineage: LineageMatch
     scratch: str
     bundle: Bundle | None = None
@@ -96,6 +102,8 @@ class LegacyOutcome:
     sequences_set: list[str] = field(default_factory=list)  # sequences moved past their column's max
     conversion: DriftConversion | None = None  # the Django-version drift converted, if any
     history_rewrite: HistoryRewrite | None = None  # how django_migrations was made the point's
+    rehearsal: Rehearsal | None = None  # why a migration could not take the old data
+    data_fixes: list[CustomMigration] = field(default_factory=list)  # reviewed data fixes run on the way
 
 
 def input_stem(path: Path) -> str:
@@ -170,17 +178,28 @@ def migrated_legacy(
                 outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
                 return outcome
         rows = record_rows(backend, loaded.database, loaded.snapshot)
+        customs = read_registry(backend, settings).custom_labels
         if custom is None:
             head = mole_head(migration_state(backend, loaded.database))
-            point = step_named(loaded.history, lineage.starting_point(head))
+            recorded = point_of_record(loaded.history, head, customs)
+            point = step_named(loaded.history, lineage.starting_point(recorded))
             report(MigratingFrom(point.migration))
         else:
             point = apply_custom(backend, loaded, custom, report)
-        outcome.history_rewrite = rewrite_history(backend, loaded.database, loaded.history, point)
+        outcome.history_rewrite = rewrite_history(backend, loaded.database, loaded.history, point, customs)
         if outcome.history_rewrite and outcome.history_rewrite.removed:
             report(HistoryRewritten(outcome.history_rewrite.describe()))
-        migrate_from(backend, loaded.database, point)
         outcome.started_from = point.migration
+        fixes = read_registry(backend, settings).fixes_for(lineage.fingerprint)
+        try:
+            outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
+        except CommandFailed:
+            outcome.rehearsal = diagnose_failed_migrate(backend, loaded.database)
+            if outcome.rehearsal is None:
+                raise
+            outcome.status = "data_fix"
+            outcome.draft = write_data_fix(backend, settings, loaded, input_stem(path), outcome.rehearsal)
+            return outcome
         behind = sequences_behind(backend, loaded.database)
         set_past_max(backend, loaded.database, behind)
         outcome.sequences_set = [item.describe() for item in behind]
@@ -199,13 +218,19 @@ def migrated_legacy(
         return outcome
 
 
-def migrate_from(backend: Backend, database: str, point: LineageStep) -> None:
+def migrate_from(
+    backend: Backend, database: str, history: list[LineageStep], point: LineageStep,
+    fixes: list[CustomMigration],
+) -> list[CustomMigration]:
     """Record the migrations up to `point` as applied and no others, app by app (after
     `rewrite_history`, only where the dump had no history); then run every later one, data
-    migrations included."""
+    migrations included, each reviewed data fix right before its migration. Returns the fixes
+    run. Raises CommandFailed when a migration fails."""
     for target in point.targets:
         migrate(backend, database, target, fake=True)
+    ran = run_fixes(backend, database, history, point, fixes)
     migrate(backend, database)
+    return ran
 
 
 def apply_custom(
@@ -303,6 +328,7 @@ def write_bundle(
         "sequences_set_past_max": outcome.sequences_set,
         "django_drift_converted": outcome.conversion.as_dict() if outcome.conversion else None,
         "history_rewritten": outcome.history_rewrite.as_dict() if outcome.history_rewrite else None,
+        "data_fixes": [fix.label for fix in outcome.data_fixes],
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),
         "row_counts": row_counts,
@@ -311,9 +337,10 @@ def write_bundle(
     with store.creating(name, manifest) as folder:
         (folder / "original").mkdir()
         shutil.copy2(source.path, folder / "original" / source.path.name)
-        if custom:
+        if custom or outcome.data_fixes:
             (folder / "migration").mkdir()
-            shutil.copy2(custom.path, folder / "migration" / custom.path.name)
+        for migration in ([custom] if custom else []) + outcome.data_fixes:
+            shutil.copy2(migration.path, folder / "migration" / migration.path.name)
         if loaded.media:
             shutil.copytree(loaded.media, folder / "mole_media")
         if outcome.conversion:

@@ -23,7 +23,8 @@ APP = "data_collection"
 class CustomMigration:
     """A custom migration: its `name` (`0011_legacy_x`), its file on this host, the fingerprint
     of the legacy schema it aligns, whether it was reviewed, its parent (`data_collection.0010_x`)
-    and the point of the history its steps lead to (`ALIGNS_TO`; None: its parent's)."""
+    and the point of the history its steps lead to (`ALIGNS_TO`; None: its parent's); or, for a
+    data fix, the migration it runs right before (`RUNS_BEFORE`, `app.name`)."""
 
     name: str
     path: Path
@@ -31,6 +32,7 @@ class CustomMigration:
     reviewed: bool
     parent: str
     point: str | None = None
+    runs_before: str | None = None
 
     @property
     def label(self) -> str:
@@ -46,13 +48,32 @@ class Registry:
     custom: tuple[CustomMigration, ...]
 
     def for_fingerprint(self, fingerprint: str) -> CustomMigration | None:
-        """The last custom migration written for `fingerprint`, if any."""
-        matches = [m for m in self.custom if m.fingerprint == fingerprint]
+        """The last alignment written for `fingerprint`, if any (data fixes are not alignments)."""
+        matches = [m for m in self.custom if m.fingerprint == fingerprint and m.runs_before is None]
         return matches[-1] if matches else None
+
+    @property
+    def custom_labels(self) -> set[str]:
+        """Every custom migration (alignments and data fixes) as `data_collection.name`."""
+        return {migration.label for migration in self.custom}
+
+    @property
+    def leaf(self) -> str:
+        """data_collection's last migration, custom ones included (`data_collection.0012_legacy_x`):
+        a new custom migration follows it, so that the chain keeps one leaf. Raises ToolingError
+        when there is none."""
+        if not self.migrations:
+            raise ToolingError(f"{APP} has no migrations")
+        return f"{APP}.{self.migrations[-1]}"
+
+    def fixes_for(self, fingerprint: str) -> list[CustomMigration]:
+        """The data fixes written for `fingerprint`, in the order they were written."""
+        return [m for m in self.custom if m.fingerprint == fingerprint and m.runs_before is not None]
 
     def named(self, name: str) -> CustomMigration:
         """`--migration`: `0011_legacy_x`, with or without `data_collection.` or `.py`.
-        Raises MigrationNotFound when there is no such migration or it is not a custom one."""
+        Raises MigrationNotFound when there is no such migration, or it is not a custom one, or it
+        is a data fix."""
         stem = name.removeprefix(f"{APP}.").removesuffix(".py")
         if stem not in self.migrations:
             raise MigrationNotFound(f"no migration {stem!r} in {APP}'s migrations")
@@ -60,6 +81,11 @@ class Registry:
         if found is None:
             raise MigrationNotFound(
                 f"{stem} is not a custom legacy migration (it declares no LEGACY_FINGERPRINT)"
+            )
+        if found.runs_before is not None:
+            raise MigrationNotFound(
+                f"{stem} is a data fix (it runs before {found.runs_before}), not an alignment: "
+                "`invoke legacy` runs it on its own"
             )
         return found
 
@@ -93,7 +119,8 @@ def registry_from(data: dict, migrations_dir: Path) -> Registry:
     try:
         custom = tuple(
             CustomMigration(item["name"], migrations_dir / f"{item['name']}.py", item["fingerprint"],
-                            bool(item["reviewed"]), item["parent"], item.get("point"))
+                            bool(item["reviewed"]), item["parent"], item.get("point"),
+                            item.get("runs_before"))
             for item in data["custom"]
         )
         return Registry(tuple(data["migrations"]), custom)

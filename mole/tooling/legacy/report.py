@@ -57,13 +57,23 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
     if manifest["custom_migration"]:
         lines.append(
             f"Applied the custom migration `{manifest['custom_migration']}` (copied under "
-            "`migration/`), then migrated to head."
+            f"`migration/`): it aligned the schema to {manifest['started_from']}, then every later "
+            "migration ran."
         )
     else:
         lines.append(
             f"No custom migration was needed: migrations up to {manifest['started_from']} were "
             "recorded as applied, and the later ones ran."
         )
+    if manifest.get("history_rewritten") and manifest["history_rewritten"]["removed"]:
+        rewrite = manifest["history_rewritten"]
+        lines += ["", "The dump's `django_migrations` did not fit its schema and was rewritten from the "
+                  f"lineage: removed {', '.join(rewrite['removed'])}; recorded "
+                  f"{', '.join(rewrite['added']) or 'nothing'}."]
+    if manifest.get("data_fixes"):
+        lines += ["", "Reviewed data fixes ran right before the migrations whose rules old rows broke "
+                  "(copied under `migration/`; every value they replaced is kept in the `legacy` schema): "
+                  + ", ".join(f"`{fix}`" for fix in manifest["data_fixes"]) + "."]
     if manifest.get("sequences_set_past_max"):
         lines += ["", "Sequences set past their column's max (each `setval` to the max, so the next "
                   "insert gets max + 1):", ""]

@@ -34,5 +34,6 @@ class Command(BaseCommand):
                 "reviewed": alignment.reviewed,
                 "parent": parents[0] if parents else None,
                 "point": alignment.point,
+                "runs_before": alignment.runs_before,
             })
         self.stdout.write(json.dumps({"migrations": names, "custom": custom}, sort_keys=True))
