@@ -131,7 +131,9 @@ def run_legacy(
     """Load the dump at `path` into a scratch database, place it in Mole's history, migrate it
     (by the history, or by its custom migration) and prove it: schema, migrations, sequences,
     every row. Returns the outcome: "bundled" (with the bundle), "draft" (a custom migration
-    was drafted for review) or "failed" (the verification says why; nothing was written).
+    was drafted for review), "data_fix" (a migration cannot take the old rows: the rehearsal says
+    why, and a data fix was drafted for review) or "failed" (the verification says why; nothing
+    was written).
 
     Raises ToolingError (one of its kinds) for input that cannot be loaded or used, before or
     instead of any change; the live database and existing bundles are never touched.
@@ -170,27 +172,28 @@ def migrated_legacy(
             outcome.conversion, loaded = converted_loaded(backend, settings, loaded)
             report(DriftConverted(tuple(outcome.conversion.lines()), loaded.lineage))
         lineage = outcome.lineage = loaded.lineage
+        registry = read_registry(backend, settings)
         custom = None
         if not lineage.exact or chosen is not None:
-            custom = chosen or read_registry(backend, settings).for_fingerprint(lineage.fingerprint)
+            custom = chosen or registry.for_fingerprint(lineage.fingerprint)
             if custom is None:
                 outcome.status = "draft"
                 outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
                 return outcome
         rows = record_rows(backend, loaded.database, loaded.snapshot)
-        customs = read_registry(backend, settings).custom_labels
         if custom is None:
             head = mole_head(migration_state(backend, loaded.database))
-            recorded = point_of_record(loaded.history, head, customs)
+            recorded = point_of_record(loaded.history, head, registry.custom_labels)
             point = step_named(loaded.history, lineage.starting_point(recorded))
             report(MigratingFrom(point.migration))
         else:
             point = apply_custom(backend, loaded, custom, report)
-        outcome.history_rewrite = rewrite_history(backend, loaded.database, loaded.history, point, customs)
+        outcome.history_rewrite = rewrite_history(
+            backend, loaded.database, loaded.history, point, registry.custom_labels)
         if outcome.history_rewrite and outcome.history_rewrite.removed:
             report(HistoryRewritten(outcome.history_rewrite.describe()))
         outcome.started_from = point.migration
-        fixes = read_registry(backend, settings).fixes_for(lineage.fingerprint)
+        fixes = registry.fixes_for(lineage.fingerprint)
         try:
             outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
         except CommandFailed:
