@@ -51,6 +51,7 @@ def main() -> None:
         run = {"env": env, "cwd": REPO, "stdout": subprocess.DEVNULL}
         real = work / "real.sql"
         without_restrict_lines(REAL_DUMP, real)
+        psql(env, "postgres", "-c", "CREATE ROLE mole_user")  # the dump's owner, as in Mole's .env
         psql(env, "postgres", "-c", "CREATE DATABASE scaled TEMPLATE template0")
         psql(env, "scaled", "--single-transaction", "-f", str(real))
         extra = max(poses - 10_800, 0)
