@@ -93,6 +93,7 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
     from tooling.legacy.draft import write_draft
     from tooling.legacy.drift_conversion import converted_loaded
     from tooling.legacy.loading import loaded_legacy
+    from tooling.legacy.registry import read_registry
 
     migration_name(name)  # refuse a bad name before loading anything
     chosen = backend_of(c, backend)
@@ -107,6 +108,13 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
         if lineage.exact:
             raise Exit(
                 f"error: no migration needed: the dump {lineage.describe()}; run `invoke legacy --db {db}`",
+                code=2,
+            )
+        existing = read_registry(chosen, settings).for_fingerprint(lineage.fingerprint)
+        if existing:
+            raise Exit(
+                f"error: {existing.label} already handles this schema (fingerprint {lineage.fingerprint}); "
+                f"edit it, or run `invoke legacy --db {db}`",
                 code=2,
             )
         draft = write_draft(chosen, settings, loaded, name)

@@ -37,8 +37,11 @@ from schema.quoting import identifier
 from schema.quoting import literal
 from schema.renames import RenameCandidate
 from schema.rendered_names import as_rendered
+from tooling.errors import CommandFailed
 from tooling.errors import ManifestInvalid
+from tooling.errors import ToolingError
 from tooling.legacy.data_check import check_data
+from tooling.legacy.pipeline import refuse_inconsistent_history
 from tooling.manifests import MANIFEST_VERSION
 from tooling.manifests import check_manifest
 from tooling.versions import major_release
@@ -250,6 +253,40 @@ def test_the_data_check_reports_conversions_fills_and_cleared_values():
     assert result.converted == ["public.t.a: text -> jsonb"]
     assert result.filled and result.filled[0].startswith("public.t.b: 3 NULLs given values")
     assert result.suspects[("public.t", "c")] == "public.t.c: 2 of 3 non-NULL values set to NULL"
+
+
+def test_values_a_data_fix_replaced_are_kept_not_lost_whatever_the_migration_did_to_the_type():
+    before = {"public.t": inventory(4, id=("integer", 4, "k"), code=("character varying(20)", 4, "c"),
+                                    speed=("double precision", 4, "v"))}
+    after = {
+        "public.t": inventory(4, id=("integer", 4, "k"), code=("integer", 4, "c2"),
+                              speed=("double precision", 4, "v2")),
+        "legacy.t__code": inventory(4, id=("integer", 4, "k"), code=("character varying(20)", 4, "c")),
+        "legacy.t__speed": inventory(4, id=("integer", 4, "k"), speed=("double precision", 4, "v")),
+    }
+    result = check_data(before, after)
+    assert not result.suspects and not result.losses
+    assert "public.t.code: values replaced in place by a data fix; every original value kept in " \
+           "legacy.t__code.code" in result.moved
+    assert result.converted == ["public.t.code: character varying(20) -> integer"]
+    assert result.places["public.t"]["compare"] == ["id"]
+    # Without the copy, the changed values are a loss the row proof will name.
+    del after["legacy.t__speed"]
+    assert ("public.t", "speed") in check_data(before, after).suspects
+
+
+def test_a_history_django_refuses_for_its_own_apps_is_one_line():
+    detail = ("raise InconsistentMigrationHistory( | "
+              "django.db.migrations.exceptions.InconsistentMigrationHistory: "
+              "Migration auth.0006_require_contenttypes_0002 is applied before its dependency "
+              "contenttypes.0002_remove_content_type_name on database 'default'.")
+    with pytest.raises(ToolingError) as refused:
+        refuse_inconsistent_history(CommandFailed(["manage.py", "migrate"], 1, detail))
+    assert str(refused.value) == (
+        "the dump's django_migrations records auth.0006_require_contenttypes_0002 as applied but not "
+        "contenttypes.0002_remove_content_type_name, which it depends on: "
+        "fix or remove those rows of the dump")
+    refuse_inconsistent_history(CommandFailed(["manage.py", "migrate"], 1, "relation x does not exist"))
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ migration in between was skipped, so it refuses.
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django.db import migrations
 from django.db.migrations.loader import MigrationLoader
 
@@ -26,11 +27,16 @@ from schema.custom_migration import Step
 from schema.custom_migration import point_migrations
 from schema.fingerprint import schema_fingerprint
 
-__all__ = ["AlignLegacySchema", "MisplacedAlignment", "Step", "UnreviewedDraft"]
+__all__ = ["AlignLegacySchema", "MisplacedAlignment", "Step", "StepFailed", "UnreviewedDraft"]
 
 
 class UnreviewedDraft(Exception):
     """A drafted legacy migration was about to run before anyone reviewed it."""
+
+
+class StepFailed(Exception):
+    """PostgreSQL refused one of a custom migration's steps (a placeholder left in, or data the
+    step did not expect)."""
 
 
 class MisplacedAlignment(Exception):
@@ -113,8 +119,15 @@ class AlignLegacySchema(migrations.RunPython):
                 f"{self.migration_name} is an unreviewed draft: read its REVIEW notes, "
                 "then set REVIEWED = True"
             )
-        for step in self.steps:
-            run_step(cursor, step.forward)
+        for number, step in enumerate(self.steps, 1):
+            try:
+                run_step(cursor, step.forward)
+            except DatabaseError as error:
+                first_line = (str(error).strip() or type(error).__name__).splitlines()[0]
+                raise StepFailed(
+                    f"{self.migration_name}, step {number} of {len(self.steps)} ({step.description}) "
+                    f"failed: {first_line}"
+                ) from error
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}")
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} (migration text PRIMARY KEY, "

@@ -30,10 +30,14 @@ def fix_steps(requirements: list[dict], migration: str) -> list[Step]:
 def fix_step(requirement: dict, migration: str) -> Step:
     """The step for one rule: keep, replace, check again."""
     table, column, key = requirement["table"], requirement["column"], requirement["key"]
-    where = f"{requirement['rows']} rows of {table} break {requirement['kind']}"
+    rows, kind = requirement["rows"], requirement["kind"]
+    counted = f"{rows} row{'s' if rows != 1 else ''} of {table}"
+    breaking = f"{counted} that break {kind}"
+    where = f"{counted} break{'s' if rows == 1 else ''} {kind}"
     keys = ", ".join(requirement["first_keys"])
-    review = (f"{where} when {migration} runs (first {key}: {keys}); replace {VALUE_PLACEHOLDER} with "
-              "their new value; the originals stay in the legacy schema")
+    distinct = " (a different value for each row: they must be unique)" if kind.startswith("UNIQUE") else ""
+    review = (f"{where} when {migration} runs (first {key}: {keys}); replace the placeholder call in "
+              f"the UPDATE with their new value{distinct}; the originals stay in the legacy schema")
     if column is None or requirement["condition"] is None:
         message = f"{where} (first {key}: {keys}): write the fix by hand"
         return Step(
@@ -60,7 +64,7 @@ def fix_step(requirement: dict, migration: str) -> Step:
         f"UPDATE {q(table)} SET {q(column)} = kept.{q(column)} FROM {kept} kept "
         f"WHERE {q(table)}.{q(key)} = kept.{q(key)}; DROP TABLE {kept}"
     )
-    return Step(f"Give the {where} a value they can keep (originals kept in {kept})",
+    return Step(f"Give the {breaking} a value they can keep (originals kept in {kept})",
                 forward=forward, reverse=reverse, review=review)
 
 

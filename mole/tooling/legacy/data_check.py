@@ -147,17 +147,20 @@ def check_column(
         return
     if same:
         place_of["compare"].append(column)
-        if same["type"] != data["type"]:
+        kept = kept_in_legacy(data["checksum"], after, name) if same["checksum"] != data["checksum"] else None
+        if kept:
+            # A reviewed data fix replaced some values in place and kept every original aside.
+            result.moved.append(f"{name}.{column}: values replaced in place by a data fix; "
+                                f"every original value kept in {kept}")
+            place_of["compare"].remove(column)
+            if same["type"] != data["type"]:
+                result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
+        elif same["type"] != data["type"]:
             result.converted.append(f"{name}.{column}: {data['type']} -> {same['type']}")
             place_of["converted"][column] = same["type"]
         elif same["non_null"] > data["non_null"]:
             # A data migration gave values to NULLs (0006 does): the row proof compares the others.
             fill_reported(result, name, column, same["non_null"] - data["non_null"], data["non_null"])
-        elif same["checksum"] != data["checksum"] and (kept := kept_in_legacy(data["checksum"], after, name)):
-            # A reviewed data fix replaced some values in place and kept every original aside.
-            result.moved.append(f"{name}.{column}: values replaced in place by a data fix; "
-                                f"every original value kept in {kept}")
-            place_of["compare"].remove(column)
         elif same["non_null"] < data["non_null"]:
             cleared = data["non_null"] - same["non_null"]
             result.suspects[(name, column)] = (f"{name}.{column}: {cleared} of {data['non_null']} "

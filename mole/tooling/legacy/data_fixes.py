@@ -42,7 +42,8 @@ class Rehearsal:
         for item in broken:
             column = f".{item['column']}" if item["column"] else ""
             rows = f"{item['rows']} row{'s' if item['rows'] != 1 else ''}"
-            found.append(f"  {item['table']}{column}: {rows} break {item['kind']} "
+            verb = "breaks" if item["rows"] == 1 else "break"
+            found.append(f"  {item['table']}{column}: {rows} {verb} {item['kind']} "
                          f"(first {item['key']}: {', '.join(item['first_keys'])})")
         return found
 

@@ -28,6 +28,11 @@ class HistoryRewrite:
     removed: tuple[str, ...]  # recorded by the dump, but not up to its point under our names
     added: tuple[str, ...]  # up to its point, but not recorded by the dump
 
+    @property
+    def changed(self) -> bool:
+        """Whether any row was removed or recorded."""
+        return bool(self.removed or self.added)
+
     def as_dict(self) -> dict[str, list[str]]:
         """The JSON form (manifests)."""
         return {"removed": list(self.removed), "added": list(self.added)}

@@ -75,6 +75,9 @@ from tooling.server.django_commands import migrate
 from tooling.server.postgres_tools import DUMP_FORMAT
 from tooling.settings import Settings
 
+# Django's words (django.db.migrations.loader.check_consistent_history).
+INCONSISTENT = re.compile(r"Migration (?P<applied>\S+) is applied before its dependency (?P<dependency>\S+)")
+
 
 @dataclass(frozen=True)
 class LegacyOptions:
@@ -190,13 +193,14 @@ def migrated_legacy(
             point = apply_custom(backend, loaded, custom, report)
         outcome.history_rewrite = rewrite_history(
             backend, loaded.database, loaded.history, point, registry.custom_labels)
-        if outcome.history_rewrite and outcome.history_rewrite.removed:
+        if outcome.history_rewrite and outcome.history_rewrite.changed:
             report(HistoryRewritten(outcome.history_rewrite.describe()))
         outcome.started_from = point.migration
         fixes = registry.fixes_for(lineage.fingerprint)
         try:
             outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
-        except CommandFailed:
+        except CommandFailed as failure:
+            refuse_inconsistent_history(failure)
             outcome.rehearsal = diagnose_failed_migrate(backend, loaded.database)
             if outcome.rehearsal is None:
                 raise
@@ -234,6 +238,18 @@ def migrate_from(
     ran = run_fixes(backend, database, history, point, fixes)
     migrate(backend, database)
     return ran
+
+
+def refuse_inconsistent_history(failure: CommandFailed) -> None:
+    """Raise ToolingError in one line when `migrate` stopped because the dump's history records a
+    migration of Django's own apps without one it depends on (Mole's apps are rewritten from the
+    schema; Django's own are the dump's as recorded)."""
+    found = INCONSISTENT.search(failure.detail)
+    if found:
+        raise ToolingError(
+            f"the dump's django_migrations records {found['applied']} as applied but not "
+            f"{found['dependency']}, which it depends on: fix or remove those rows of the dump"
+        ) from failure
 
 
 def apply_custom(

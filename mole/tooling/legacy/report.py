@@ -65,10 +65,10 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
             f"No custom migration was needed: migrations up to {manifest['started_from']} were "
             "recorded as applied, and the later ones ran."
         )
-    if manifest.get("history_rewritten") and manifest["history_rewritten"]["removed"]:
-        rewrite = manifest["history_rewritten"]
+    rewrite = manifest.get("history_rewritten")
+    if rewrite and (rewrite["removed"] or rewrite["added"]):
         lines += ["", "The dump's `django_migrations` did not fit its schema and was rewritten from the "
-                  f"lineage: removed {', '.join(rewrite['removed'])}; recorded "
+                  f"lineage: removed {', '.join(rewrite['removed']) or 'nothing'}; recorded "
                   f"{', '.join(rewrite['added']) or 'nothing'}."]
     if manifest.get("data_fixes"):
         lines += ["", "Reviewed data fixes ran right before the migrations whose rules old rows broke "

@@ -13,6 +13,7 @@ from django.db.migrations.loader import MigrationLoader
 
 from dbtools.legacy_alignment import AlignLegacySchema
 from dbtools.legacy_alignment import MisplacedAlignment
+from dbtools.legacy_alignment import StepFailed
 from dbtools.legacy_alignment import UnreviewedDraft
 
 APP = "data_collection"
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 alignment.align_here(cursor)
-        except (MisplacedAlignment, UnreviewedDraft) as error:
+        except (MisplacedAlignment, StepFailed, UnreviewedDraft) as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"aligned by {name}: {len(alignment.steps)} steps")
+        count = len(alignment.steps)
+        self.stdout.write(f"ran {name}: {count} step{'s' if count != 1 else ''}")

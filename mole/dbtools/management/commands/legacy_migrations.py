@@ -6,6 +6,7 @@ whose operations include AlignLegacySchema (the format is `schema.custom_migrati
 import json
 
 from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 from django.db.migrations.loader import MigrationLoader
 
 from dbtools.legacy_alignment import AlignLegacySchema
@@ -19,7 +20,10 @@ class Command(BaseCommand):
     help = "Print data_collection's migrations and the custom legacy migrations' declarations as JSON."
 
     def handle(self, *args, **options):
-        loader = MigrationLoader(None, ignore_no_migrations=True)  # files only: no database needed
+        try:
+            loader = MigrationLoader(None, ignore_no_migrations=True)  # files only: no database needed
+        except SyntaxError as error:
+            raise CommandError(f"{error.filename}, line {error.lineno}: {error.msg}") from error
         names = sorted(name for app, name in loader.disk_migrations if app == APP)
         custom = []
         for name in names:
