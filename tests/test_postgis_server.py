@@ -187,8 +187,9 @@ def test_a_real_mole_dump_goes_through_legacy_with_its_drift_converted(project, 
     assert "made by an older Django" in report and "data_collection_pose.id: serial key to identity" in report
     reverse = (bundle / "conversion" / "reverse.sql").read_text()
     assert "DROP IDENTITY" in reverse and "SET DEFAULT nextval(" in reverse
-    with OpenedSession(project, "--bundle", "real") as session:
-        assert_overview_shows_the_copy(project, session, copy_database_of(project, "real"))
+    if dump == REAL_DUMPS[-1]:  # the newest; the others' bundles differ only in their data (suite time)
+        with OpenedSession(project, "--bundle", "real") as session:
+            assert_overview_shows_the_copy(project, session, copy_database_of(project, "real"))
 
 
 def assert_overview_shows_the_copy(project, session: OpenedSession, copy: str) -> None:

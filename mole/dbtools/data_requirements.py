@@ -94,7 +94,8 @@ def added_field(app: str, operation, after, editor) -> list[Requirement]:
     field = model._meta.get_field(operation.name)
     if field.many_to_many or field.null or field.has_default() or field.db_default is not models.NOT_PROVIDED:
         return []
-    return [Requirement(model._meta.db_table, field.column, "new NOT NULL column without a default",
+    # No column yet to give values to: every row breaks it, and the fix is written by hand.
+    return [Requirement(model._meta.db_table, None, f"a new NOT NULL column {field.column} without a default",
                         model._meta.pk.column, "true")]
 
 

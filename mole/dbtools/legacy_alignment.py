@@ -124,9 +124,9 @@ class AlignLegacySchema(migrations.RunPython):
                 run_step(cursor, step.forward)
             except DatabaseError as error:
                 first_line = (str(error).strip() or type(error).__name__).splitlines()[0]
-                raise StepFailed(
-                    f"{self.migration_name}, step {number} of {len(self.steps)} ({step.description}) "
-                    f"failed: {first_line}"
+                raise StepFailed(  # PostgreSQL's words first: error lines are shown cut to length
+                    f"{self.migration_name}, step {number} of {len(self.steps)} failed: {first_line} "
+                    f"(the step: {step.description})"
                 ) from error
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {LEGACY_SCHEMA}")
         cursor.execute(
