@@ -33,15 +33,17 @@ def migrations_key(settings: Settings, *, with_custom: bool = True) -> str:
     so a draft written or reviewed does not make the reference or the lineage be built again)."""
     digest = hashlib.sha256(f"snapshot format {FORMAT}".encode())
     apps = settings.migrations_dir.parent.parent
-    files = sorted(path for app in MOLE_APPS for path in (apps / app / "migrations").glob("*.py"))
-    files.append(settings.project_dir / "requirements.txt")
-    for path in files:
+    # Named the same wherever the checkout is: the key must not change with the folder.
+    files = [(f"{app}/{path.name}", path) for app in MOLE_APPS
+             for path in sorted((apps / app / "migrations").glob("*.py"))]
+    files.append(("requirements.txt", settings.project_dir / "requirements.txt"))
+    for name, path in files:
         if not path.exists():
             continue
         data = path.read_bytes()
         if not with_custom and CUSTOM_MARK in data:
             continue
-        digest.update("/".join(path.parts[-3:]).encode())
+        digest.update(name.encode())
         digest.update(data)
     return digest.hexdigest()[:16]
 
