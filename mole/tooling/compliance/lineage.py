@@ -140,8 +140,8 @@ def match_lineage(steps: list[LineageStep], snapshot: Schema) -> LineageMatch:
         unexplained = [difference for difference in found if drift_kind(difference) is None]
         # Drift is no distance. Between divergent points the later one is nearer (the dump would
         # continue from there); between points it equals but for drift, and between points of one
-        # schema (a custom migration's and its parent's), the earliest, so that every later
-        # migration still runs (as for an exact match).
+        # schema (data_collection 0010 with automation 0001 or 0002), the earliest, so that every
+        # later migration still runs (as for an exact match).
         tie = (len(unexplained) == len(differences) and bool(unexplained)
                and step.fingerprint != nearest_fingerprint)
         if nearest is None or len(unexplained) < len(differences) or tie:
