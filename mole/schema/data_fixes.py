@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from .custom_migration import LEGACY_SCHEMA
 from .custom_migration import Step
+from .django_drift import plural_of
 from .operations import aside_table
+from .operations import raise_exception
 from .planner import CONVERTIBLE_FUNCTION
 from .quoting import identifier as q
 from .quoting import literal
@@ -31,7 +33,7 @@ def fix_step(requirement: dict, migration: str) -> Step:
     """The step for one rule: keep, replace, check again."""
     table, column, key = requirement["table"], requirement["column"], requirement["key"]
     rows, kind = requirement["rows"], requirement["kind"]
-    counted = f"{rows} row{'s' if rows != 1 else ''} of {table}"
+    counted = f"{rows} {plural_of(rows, 'row')} of {table}"
     breaking = f"{counted} that break {kind}"
     where = f"{counted} break{'s' if rows == 1 else ''} {kind}"
     keys = ", ".join(requirement["first_keys"])
@@ -67,7 +69,3 @@ def fix_step(requirement: dict, migration: str) -> Step:
     return Step(f"Give the {breaking} a value they can keep (originals kept in {kept})",
                 forward=forward, reverse=reverse, review=review)
 
-
-def raise_exception(message: str) -> str:
-    """SQL that fails with `message` (its `$` left out: the block is dollar-quoted)."""
-    return f"DO $fix$ BEGIN RAISE EXCEPTION {literal(message.replace('$', ''))}; END $fix$"

@@ -523,6 +523,11 @@ class DropNotNull(Operation):
         return SetNotNull(self.table, self.column)
 
 
+def raise_exception(message: str) -> str:
+    """SQL that fails with `message` (its `$` left out: the block is dollar-quoted)."""
+    return f"DO $fail$ BEGIN RAISE EXCEPTION {literal(message.replace('$', ''))}; END $fail$"
+
+
 @dataclass(frozen=True)
 class WriteByHand(Operation):
     """A change the planner cannot write: it fails until a person replaces it."""
@@ -535,7 +540,7 @@ class WriteByHand(Operation):
         return self.message
 
     def sql(self) -> str:
-        return f"DO $$ BEGIN RAISE EXCEPTION {literal(self.message.replace('$', ''))}; END $$"
+        return raise_exception(self.message)
 
     def reverse(self) -> Operation:
         return RawSQL("Nothing to undo", "SELECT 1")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from schema.django_drift import plural_of
 from schema.fingerprint import MOLE_APPS
 from tooling.compliance.lineage import LineageStep
 from tooling.compliance.lineage import app_history
@@ -43,7 +44,7 @@ class Rehearsal:
         found = [f"{self.migration} cannot take the old data: {self.operation} fails ({self.error})"]
         for item in broken:
             column = f".{item['column']}" if item["column"] else ""
-            rows = f"{item['rows']} row{'s' if item['rows'] != 1 else ''}"
+            rows = f"{item['rows']} {plural_of(item['rows'], 'row')}"
             verb = "breaks" if item["rows"] == 1 else "break"
             found.append(f"  {item['table']}{column}: {rows} {verb} {item['kind']} "
                          f"(first {item['key']}: {', '.join(item['first_keys'])})")

@@ -9,7 +9,7 @@ from pathlib import Path
 from schema.custom_migration import NAME_PREFIX
 from schema.custom_migration import Step
 from schema.data_fixes import fix_steps
-from schema.data_fixes import raise_exception
+from schema.operations import raise_exception
 from schema.planner import AlignmentPlanner
 from schema.writer import next_migration_name
 from schema.writer import render_migration
@@ -20,6 +20,7 @@ from tooling.errors import ToolingError
 from tooling.errors import UnsafeName
 from tooling.legacy.data_fixes import Rehearsal
 from tooling.legacy.loading import LoadedLegacy
+from tooling.legacy.registry import Registry
 from tooling.legacy.registry import read_registry
 from tooling.server.backends import Backend
 from tooling.settings import Settings
@@ -66,6 +67,7 @@ def write_draft(
         return int(backend.tools.query(query, database=loaded.database).stdout.strip() or 0)
 
     lineage = loaded.lineage
+    registry = read_registry(backend, settings)
     point = earliest_alike(loaded.history, lineage.nearest)
     expected = point_schema(backend, settings, point, loaded.snapshot)
     planner = AlignmentPlanner(expected, loaded.snapshot, count)
@@ -74,13 +76,13 @@ def write_draft(
         raise ToolingError(f"nothing to draft: the dump's schema already equals Mole's at {point.migration}")
     text = render_migration(
         fingerprint=lineage.fingerprint,
-        parent=read_registry(backend, settings).leaf,
+        parent=registry.leaf,
         point=point.migration,
         steps=steps,
         source=loaded.source.path.name,
         lineage=lineage.describe(),
     )
-    return written(backend, settings, name, text, steps)
+    return written(registry, settings, name, text, steps)
 
 
 def write_data_fix(
@@ -95,21 +97,21 @@ def write_data_fix(
         message = (f"{rehearsal.migration}: {rehearsal.operation} fails ({rehearsal.error}); "
                    "write the fix by hand")
         steps = [Step(message, forward=raise_exception(message), reverse="SELECT 1", review=message)]
+    registry = read_registry(backend, settings)
     text = render_migration(
         fingerprint=loaded.lineage.fingerprint,
-        parent=read_registry(backend, settings).leaf,
+        parent=registry.leaf,
         runs_before=rehearsal.migration,
         steps=steps,
         source=loaded.source.path.name,
         lineage=loaded.lineage.describe(),
     )
-    return written(backend, settings, f"{name}_data", text, steps)
+    return written(registry, settings, f"{name}_data", text, steps)
 
 
-def written(backend: Backend, settings: Settings, name: str, text: str, steps: list[Step]) -> Draft:
-    """The draft `text` written as the next migration called `name`."""
-    existing = read_registry(backend, settings).migrations
-    path = settings.migrations_dir / f"{next_migration_name(existing, migration_name(name))}.py"
+def written(registry: Registry, settings: Settings, name: str, text: str, steps: list[Step]) -> Draft:
+    """The draft `text` written as the next migration called `name`, after every one of `registry`."""
+    path = settings.migrations_dir / f"{next_migration_name(registry.migrations, migration_name(name))}.py"
     try:
         with path.open("x") as stream:
             stream.write(text)

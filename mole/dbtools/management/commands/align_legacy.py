@@ -15,6 +15,7 @@ from dbtools.legacy_alignment import AlignLegacySchema
 from dbtools.legacy_alignment import MisplacedAlignment
 from dbtools.legacy_alignment import StepFailed
 from dbtools.legacy_alignment import UnreviewedDraft
+from schema.django_drift import plural_of
 
 APP = "data_collection"
 
@@ -42,4 +43,4 @@ class Command(BaseCommand):
         except (MisplacedAlignment, StepFailed, UnreviewedDraft) as error:
             raise CommandError(str(error)) from error
         count = len(alignment.steps)
-        self.stdout.write(f"ran {name}: {count} step{'s' if count != 1 else ''}")
+        self.stdout.write(f"ran {name}: {count} {plural_of(count, 'step')}")
