@@ -110,8 +110,9 @@ def test_a_cast_is_not_a_variable():
     assert bodies(b"SELECT '1'::int, a[1:2];\n") == [b"SELECT '1'::int, a[1:2];"]
 
 
-def test_copy_data_passes_as_lines_whatever_they_hold():
+def test_copy_data_passes_as_whole_lines_whatever_they_hold():
     data = [b"1\t\\! touch /tmp/x\n", b"2\tDROP TABLE t; -- ';\n"]
     found = pieces(b"COPY t (id, note) FROM stdin;\n" + b"".join(data) + b"\\.\nSELECT 1;\n")
-    assert [piece.text for piece in found if piece.kind == COPY_DATA] == data
+    assert [(piece.text, piece.line) for piece in found if piece.kind == COPY_DATA] == [(b"".join(data), 2)]
+    assert [piece.line for piece in found if piece.kind == COPY_END] == [4]
     assert found[-1].body == b"SELECT 1;"

@@ -175,14 +175,17 @@ def script_lines(
 
 def reported(lines: IO[bytes], raw: IO[bytes], total: int, progress: Progress | None) -> Iterator[bytes]:
     """`lines`, telling `progress` how far into the file `raw` the reading is, every ~1 MB."""
-    next_report = 0
+    if progress is None:
+        yield from lines
+        return
+    read, next_report = 0, 0
     for line in lines:
         yield line
-        if progress and raw.tell() >= next_report:
+        read += len(line)
+        if read >= next_report:  # the file's position is asked only now and then: it costs a call
             progress(raw.tell(), total)
-            next_report = raw.tell() + CHUNK_BYTES
-    if progress:
-        progress(total, total)
+            next_report = read + CHUNK_BYTES
+    progress(total, total)
 
 
 def read_head(lines: Iterable[bytes], source: str) -> ScriptHead:

@@ -53,12 +53,16 @@ IDENTIFIER_END = re.compile(rb'(?:[^"]|"")*"(?!")', re.DOTALL)
 COMMENT_MARK = re.compile(rb"/\*|\*/")
 META_NAME = re.compile(rb"\\([A-Za-z]+|[^A-Za-z\s]?)")
 COPY_TERMINATOR = (b"\\.\n", b"\\.\r\n", b"\\.")
+# COPY data is passed on in blocks of whole lines about this large: a piece per line would cost
+# the loader more than psql spends on the line.
+COPY_BLOCK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
 class Piece:
     """One piece of a script: a statement (with the comments before it), a meta-command
-    line, one COPY data line, the end-of-data line, or what follows the last statement.
+    line, a block of whole COPY data lines, the end-of-data line, or what follows the last
+    statement.
 
     `text` is the piece's bytes as in the file; `text[start:end]` its body: the statement
     from its first token to its `;`, or the meta-command (empty for other kinds);
@@ -118,26 +122,50 @@ class ScriptReader:
     def __iter__(self) -> Iterator[Piece]:
         self._start_piece()
         self._state: tuple = ("normal",)
-        for line in self.lines:
+        lines = iter(self.lines)
+        for line in lines:
             self.line_number += 1
-            if self._copy_pending:
-                if b"\x00" in line:
-                    raise self._unsafe("holds a NUL byte in COPY data, which no text column can store")
-                if line in COPY_TERMINATOR:
-                    self._copy_pending = False
-                    yield Piece(COPY_END, line, self.line_number)
-                else:
-                    yield Piece(COPY_DATA, line, self.line_number)
-                continue
             if b"\x00" in line:
                 raise self._unsafe("holds a NUL byte, which psql would cut the line at")
             yield from self._read_line(line)
+            if self._copy_pending:
+                yield from self._copy_data(lines)
         if self._copy_pending:
             raise NotADump(f"{self.source} is truncated: it ends inside COPY data, before its `\\.` line")
         if self._body_start is not None:
             yield self._piece(TAIL, len(self._text))
         elif self._text:
             yield Piece(TAIL, bytes(self._text), self.line_number)
+
+    def _copy_data(self, lines: Iterator[bytes]) -> Iterator[Piece]:
+        """The data lines after a COPY FROM STDIN, in blocks, then its end-of-data line (none when
+        the script ends first: the caller finds it still pending)."""
+        block: list[bytes] = []
+        size = 0
+        for line in lines:
+            if line in COPY_TERMINATOR:
+                yield from self._copy_block(block)
+                self.line_number += 1
+                self._copy_pending = False
+                yield Piece(COPY_END, line, self.line_number)
+                return
+            block.append(line)
+            size += len(line)
+            if size >= COPY_BLOCK_BYTES:
+                yield from self._copy_block(block)
+                block, size = [], 0
+        yield from self._copy_block(block)
+
+    def _copy_block(self, block: list[bytes]) -> Iterator[Piece]:
+        if not block:
+            return
+        text = b"".join(block)
+        first = self.line_number + 1
+        self.line_number += len(block)
+        if b"\x00" in text:
+            self.line_number = first + next(index for index, line in enumerate(block) if b"\x00" in line)
+            raise self._unsafe("holds a NUL byte in COPY data, which no text column can store")
+        yield Piece(COPY_DATA, text, first)
 
     def _start_piece(self) -> None:
         self._text = bytearray()  # the piece so far, without the line being read

@@ -23,7 +23,7 @@ from tooling.legacy.psql_script import COPY_END
 from tooling.legacy.psql_script import TAIL
 from tooling.legacy.psql_script import ScriptReader
 from tooling.legacy.text_encoding import canonical_encoding
-from tooling.legacy.text_encoding import check_copy_line
+from tooling.legacy.text_encoding import check_copy_data
 from tooling.legacy.text_encoding import check_statement
 from tooling.legacy.text_encoding import checked
 
@@ -52,7 +52,7 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
         held = b""
         if piece.kind == COPY_DATA:
             if checked(policy.client_encoding):
-                check_copy_line(piece.text, policy.copy_target, piece.line, source)
+                check_copy_data(piece.text, policy.copy_target, piece.line, source)
             text = piece.text
         elif piece.kind == COPY_END:
             text = piece.text + settings_assertion(policy, piece.line)

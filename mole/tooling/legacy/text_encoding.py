@@ -55,20 +55,25 @@ def checked(client_encoding: str | None) -> bool:
     return client_encoding is None or canonical_encoding(client_encoding) in UNCHECKED
 
 
-def check_copy_line(line: bytes, copy: ast.CopyStmt, line_number: int, source: str) -> None:
-    """Raise UnstorableText when a COPY data line (text format) is not UTF-8."""
-    if line.isascii():
+def check_copy_data(block: bytes, copy: ast.CopyStmt, first_line: int, source: str) -> None:
+    """Raise UnstorableText when a block of COPY data lines (text format) is not UTF-8, naming the
+    first line that is not."""
+    if block.isascii():
         return
     try:
-        line.decode("utf-8")
+        block.decode("utf-8")
         return
     except UnicodeDecodeError:
         pass
-    fields = line.rstrip(b"\r\n").split(b"\t")
-    columns = [name.sval for name in copy.attlist or ()]
-    position = next(index for index, value in enumerate(fields) if not valid_utf8(value))
-    column = columns[position] if position < len(columns) else f"column {position + 1}"
-    raise_unstorable(source, line_number, table_name(copy.relation), column, fields[0])
+    for number, line in enumerate(block.split(b"\n"), start=first_line):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            fields = line.rstrip(b"\r").split(b"\t")
+            columns = [name.sval for name in copy.attlist or ()]
+            position = next(index for index, value in enumerate(fields) if not valid_utf8(value))
+            column = columns[position] if position < len(columns) else f"column {position + 1}"
+            raise_unstorable(source, number, table_name(copy.relation), column, fields[0])
 
 
 def check_statement(piece: Piece, source: str) -> None:
