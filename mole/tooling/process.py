@@ -14,12 +14,14 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import IO
+from typing import Callable
 from typing import Iterable
 from typing import Iterator
 
@@ -180,6 +182,45 @@ class ProcessRunner:
             raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
         with output_stream_of(process, argv) as stream:
             yield stream
+
+    @contextmanager
+    def background(
+        self, argv: list[str], *, env: dict[str, str] | None = None, stdout: IO[bytes],
+        stdout_path: Path | None = None,
+    ) -> Iterator[Callable[[], Completed]]:
+        """Run `argv` with its output going to the open file `stdout` while the block runs; the
+        block calls the `wait` it gets for the result (which raises CommandFailed when the command
+        failed). A block left without waiting (an error, Ctrl-C) ends the command. In a dry run
+        the command is printed and `wait` returns at once."""
+        text = self.describe(argv, env=env, stdout_path=stdout_path)
+        if self.dry or self.echo:
+            print(text, file=self.out, flush=True)
+        if self.dry:
+            yield lambda: Completed(0)
+            return
+        logger.debug("running in the background %s", text)
+        # Its messages go to a file: a pipe nobody reads until the end could fill up and stall it.
+        with tempfile.TemporaryFile() as errors:
+            try:
+                process = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+                                           stdout=stdout, stderr=errors, preexec_fn=die_with_parent)
+            except FileNotFoundError as error:
+                raise CommandFailed(argv, 127, f"{argv[0]} not found") from error
+
+            def wait() -> Completed:
+                process.wait()
+                errors.seek(0)
+                stderr = errors.read().decode(errors="replace")
+                if process.returncode != 0:
+                    raise CommandFailed(argv, process.returncode, last_lines(stderr))
+                return Completed(process.returncode, "", stderr)
+
+            try:
+                yield wait
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
 
     def start(
         self, argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None

@@ -150,6 +150,21 @@ class BundleStore:
         return f"{wanted}-{number}"
 
     @contextmanager
+    def file_in_progress(self, name: str, file_name: str) -> Iterator[Path]:
+        """A hidden path beside the bundles for `file_name` of bundle `name`, written before the
+        bundle is (on the same file system, so `creating`'s block moves it in at no cost); removed
+        after the block unless moved. Raises ToolingError when the folder cannot be written."""
+        path = partial_path(self.path_of(name).with_name(f"{name}.{file_name}"))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ToolingError(f"cannot write in {self.folder}: {error.strerror}") from error
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    @contextmanager
     def creating(self, name: str, manifest: dict[str, Any]) -> Iterator[Path]:
         """A temporary folder to fill; on success the manifest is added and it becomes the bundle."""
         final = self.path_of(name)

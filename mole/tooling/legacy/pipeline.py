@@ -7,13 +7,17 @@ and existing backups are never touched. The steps report typed events
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from pathlib import Path
+from typing import Callable
+from typing import Iterator
 
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.lineage import LineageStep
@@ -62,11 +66,13 @@ from tooling.legacy.registry import APP
 from tooling.legacy.registry import CustomMigration
 from tooling.legacy.registry import read_registry
 from tooling.legacy.report import render_report
+from tooling.legacy.row_proof import PROOF_SCHEMA
 from tooling.legacy.row_proof import RecordedTable
 from tooling.legacy.row_proof import compare_rows
 from tooling.legacy.row_proof import drop_proof
 from tooling.legacy.row_proof import record_rows
 from tooling.manifests import utc_timestamp
+from tooling.process import Completed
 from tooling.server.backends import Backend
 from tooling.server.database_facts import migration_state
 from tooling.server.database_facts import mole_head
@@ -210,19 +216,36 @@ def migrated_legacy(
         behind = sequences_behind(backend, loaded.database)
         set_past_max(backend, loaded.database, behind)
         outcome.sequences_set = [item.describe() for item in behind]
-        outcome.verification = verify_database(backend, settings, loaded.database)
-        # Both schemas: data a custom migration moved into `legacy` is kept, not lost.
-        after = take_inventory(backend, loaded.database, outcome.verification.schemas)
-        outcome.data = check_data(before, after)
-        prove_rows(backend, loaded.database, rows, outcome.data)
-        outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
-        if not outcome.verification.ok:
-            return outcome
-        report(Verified(len(outcome.data.losses)))
-        counts = {"before": row_counts(before), "after": row_counts(after)}
-        outcome.bundle = write_bundle(backend, store, bundle_name, loaded, custom, outcome, counts)
+        # The database is final now: it is dumped while the checks read it (a second core's work).
+        with migrated_dump_started(backend, store, bundle_name, loaded.database) as (dumped, dump_finished):
+            outcome.verification = verify_database(backend, settings, loaded.database)
+            # Both schemas: data a custom migration moved into `legacy` is kept, not lost.
+            after = take_inventory(backend, loaded.database, outcome.verification.schemas)
+            outcome.data = check_data(before, after)
+            prove_rows(backend, loaded.database, rows, outcome.data)
+            outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
+            if not outcome.verification.ok:
+                return outcome
+            dump_finished()
+            report(Verified(len(outcome.data.losses)))
+            counts = {"before": row_counts(before), "after": row_counts(after)}
+            outcome.bundle = write_bundle(
+                backend, store, bundle_name, loaded, custom, outcome, counts, dumped)
         outcome.status = "bundled"
         return outcome
+
+
+@contextmanager
+def migrated_dump_started(
+    backend: Backend, store: BundleStore, bundle_name: str, database: str
+) -> Iterator[tuple[Path, Callable[[], Completed]]]:
+    """pg_dump of the migrated `database` (without the row proof's schema) running while the block
+    runs: yields the file it writes, beside the bundles, and the `wait` for its end (raises
+    CommandFailed). The file is removed after the block unless the bundle took it in."""
+    with store.file_in_progress(bundle_name, MIGRATED_DUMP) as path, path.open("xb") as stream:
+        with backend.tools.dump_started(database, stdout=stream, stdout_path=path,
+                                        exclude_schema=PROOF_SCHEMA) as dump_finished:
+            yield path, dump_finished
 
 
 def migrate_from(
@@ -319,8 +342,10 @@ def write_bundle(
     custom: CustomMigration | None,
     outcome: LegacyOutcome,
     row_counts: dict[str, dict[str, int]],
+    dumped: Path,
 ) -> Bundle:
-    """Write the bundle: original, custom migration, media, migrated dump, manifest and REPORT.md."""
+    """Write the bundle: original, custom migration, media, the migrated dump (`dumped`, moved in),
+    manifest and REPORT.md."""
     source: LegacyInput = loaded.source
     manifest = {
         "name": name,
@@ -366,8 +391,7 @@ def write_bundle(
             (folder / "conversion").mkdir()
             (folder / "conversion" / "forward.sql").write_text(outcome.conversion.forward_sql())
             (folder / "conversion" / "reverse.sql").write_text(outcome.conversion.reverse_sql())
-        with (folder / MIGRATED_DUMP).open("xb") as stream:
-            backend.tools.dump(loaded.database, stdout=stream, stdout_path=folder / MIGRATED_DUMP)
+        os.replace(dumped, folder / MIGRATED_DUMP)
         (folder / "REPORT.md").write_text(render_report(manifest, outcome))
     return store.get(name)
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 from typing import TYPE_CHECKING
+from typing import Callable
 from typing import Iterable
 from typing import Iterator
 
@@ -28,6 +29,9 @@ MAINTENANCE_DATABASE = "postgres"
 PSQL = ["-X", "-q", "-v", "ON_ERROR_STOP=1"]
 # Unaligned, tuples only: values as plain lines for the caller to read.
 PSQL_VALUES = [*PSQL, "-A", "-t"]
+# The tooling's queries read each table once: compiling them (PostgreSQL docs, "Just-in-Time
+# Compilation") cost more than it saved, about a second per query over 1M rows.
+NO_JIT = ["-c", "SET jit = off"]
 # Owners and grants name roles of the server the dump came from: none of them exists here.
 NO_OWNERSHIP = ["--no-owner", "--no-privileges"]
 DUMP_FORMAT_ARGS = ["--format=custom", *NO_OWNERSHIP]
@@ -57,7 +61,7 @@ class PostgresTools:
     def query(self, sql: str, *, database: str = MAINTENANCE_DATABASE, check: bool = True) -> Completed:
         """Run `sql` (one command string, one transaction) and capture its values, one row per line."""
         return self.run(
-            "psql", [*PSQL_VALUES, f"--dbname={database}", "-c", sql], capture=True, check=check
+            "psql", [*PSQL_VALUES, f"--dbname={database}", *NO_JIT, "-c", sql], capture=True, check=check
         )
 
     def value(self, sql: str, *, database: str = MAINTENANCE_DATABASE) -> str:
@@ -101,6 +105,19 @@ class PostgresTools:
         wait = [f"--lock-wait-timeout={lock_wait_timeout}"] if lock_wait_timeout else []
         args = [*DUMP_FORMAT_ARGS, *wait, f"--dbname={database}"]
         self.run("pg_dump", args, stdout=stdout, stdout_path=stdout_path)
+
+    @contextmanager
+    def dump_started(
+        self, database: str, *, stdout: IO[bytes], stdout_path: Path, exclude_schema: str
+    ) -> Iterator[Callable[[], Completed]]:
+        """`dump` of `database` without the schema `exclude_schema`, running in the background while
+        the block runs; the block calls the `wait` it gets (which raises CommandFailed when pg_dump
+        failed). Left without waiting, the dump is stopped."""
+        args = [*DUMP_FORMAT_ARGS, f"--exclude-schema={exclude_schema}", f"--dbname={database}"]
+        command = self.transport.client_command("pg_dump", args)
+        with self.transport.runner.background(command.argv, env=command.env, stdout=stdout,
+                                              stdout_path=stdout_path) as wait:
+            yield wait
 
     def dump_plain(self, database: str, options: list[str], *, stdout: IO[bytes]) -> None:
         """pg_dump `database` with `options` as given (the example maker chooses the format)."""
