@@ -1,20 +1,26 @@
 """What data a database holds, per table and column, so that a migration can prove it lost none.
 
 One query reads, for every table, the row count and, per column, the number of
-non-NULL values and an order-independent checksum of (primary key, value). A
-value that survives a rename or a move into the `legacy` schema keeps its
-checksum, so it is recognised wherever it went.
+non-NULL values and an order-independent checksum: the sum of each value's digest
+bound to its row's key (the XOR of the two 64-bit hashes, row_proof.py). A value that
+survives a rename or a move into the `legacy` schema keeps its checksum, so it is
+recognised wherever it went. Tables the row proof digested are summed from their
+digests, so no value is hashed twice; others are read as they are.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Iterable
 from typing import TypedDict
 
 from schema.model import Schema
-from schema.model import Table
 from schema.quoting import identifier as quote_identifier
 from schema.quoting import literal as sql_literal
+from tooling.legacy.row_proof import SKIPPED_TABLES
+from tooling.legacy.row_proof import RecordedTable
+from tooling.legacy.row_proof import digest
+from tooling.legacy.row_proof import key_digest
 from tooling.server.backends import Backend
 
 
@@ -33,52 +39,50 @@ class TableInventory(TypedDict):
 
 Inventory = dict[str, TableInventory]  # by `schema.table`
 
-# Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
-SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
 ROWS_KEY = "'#rows'"
 
 
-def row_key(table: Table) -> str:
-    """SQL text of a row's primary key (`''` without one), part of each value's checksum."""
-    primary = table.primary_key
-    if not primary:
-        return "''"
-    return " || ',' || ".join(f"{quote_identifier(column)}::text" for column in primary.columns)
-
-
-def table_query(schema: str, name: str, table: Table) -> str:
-    """The inventory query of one table: row count, and per column its non-NULL count and
-    the sum of hashes of (key, value)."""
-    key = row_key(table)
+def sums_query(name: str, source: str, row_key: str, values: dict[str, str]) -> str:
+    """The inventory query of one table: row count, and per column its non-NULL count and the sum
+    of its value digests bound to `row_key` (SQL of the row's key digest). `values` maps each
+    column to the SQL of its digest in `source`. The sum of int8 is exact (PostgreSQL adds in 128
+    bits and returns numeric) and several times faster than a sum of numeric."""
     parts = [ROWS_KEY, "count(*)"]
-    for column in table.columns:
-        quoted = quote_identifier(column)
-        parts += [
-            sql_literal(column),
-            f"json_build_array(count({quoted}), "
-            f"sum(hashtextextended({key} || '|' || {quoted}::text, 0)::numeric)::text)",
-        ]
+    for column, value in values.items():
+        parts += [sql_literal(column),
+                  f"json_build_array(count({value}), sum({row_key} # {value})::text)"]
     # json_build_object takes at most 100 arguments; wide tables are split and merged.
     objects = [
         f"jsonb_build_object({', '.join(parts[start : start + 100])})" for start in range(0, len(parts), 100)
     ]
-    source = f"{quote_identifier(schema)}.{quote_identifier(name)}"
-    return f"SELECT {sql_literal(f'{schema}.{name}')} AS name, ({' || '.join(objects)}) AS data FROM {source}"
+    return f"SELECT {sql_literal(name)} AS name, ({' || '.join(objects)}) AS data FROM {source}"
 
 
-def take_inventory(backend: Backend, database: str, snapshots: dict[str, Schema]) -> Inventory:
+def take_inventory(
+    backend: Backend, database: str, snapshots: dict[str, Schema], digested: Iterable[RecordedTable] = ()
+) -> Inventory:
     """{`schema.table`: {"rows": n, "columns": {name: {"type", "non_null", "checksum"}}}}.
 
-    `snapshots` maps a schema name (public, legacy) to its schema snapshot.
+    `snapshots` maps a schema name (public, legacy) to its schema snapshot; `digested` are
+    the row proof's digests of their tables, taken just now (`record_rows`).
     """
     queries = []
     types: dict[str, dict[str, str]] = {}
+    recorded = {item.table: item for item in digested}
     for schema, snapshot in snapshots.items():
         for name, table in snapshot.tables.items():
             if (schema, name) in SKIPPED_TABLES:
                 continue
-            queries.append(table_query(schema, name, table))
-            types[f"{schema}.{name}"] = {c: column.type.text for c, column in table.columns.items()}
+            qualified = f"{schema}.{name}"
+            item = recorded.get(qualified)
+            if item is not None:
+                values = {column: item.digest_of(column) for column in table.columns}
+                queries.append(sums_query(qualified, item.proof, "key_digest", values))
+            else:
+                values = {column: digest(column) for column in table.columns}
+                source = f"{quote_identifier(schema)}.{quote_identifier(name)}"
+                queries.append(sums_query(qualified, source, key_digest(table), values))
+            types[qualified] = {c: column.type.text for c, column in table.columns.items()}
     if not queries:
         return {}
     union = " UNION ALL ".join(f"({query})" for query in queries)

@@ -174,7 +174,6 @@ def migrated_legacy(
         source_encoding=options.source_encoding,
     ) as loaded:
         report(DumpLoaded(path.name, loaded.source.kind, loaded.database))
-        before = take_inventory(backend, loaded.database, {"public": loaded.snapshot})
         report(LineageFound(loaded.lineage))
         outcome = LegacyOutcome("failed", loaded.lineage, loaded.database)
         if loaded.lineage.drift and (chosen is None or chosen.fingerprint != loaded.lineage.fingerprint):
@@ -189,7 +188,9 @@ def migrated_legacy(
                 outcome.status = "draft"
                 outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
                 return outcome
+        # The drift conversion changed no data: the original rows are recorded as converted.
         rows = record_rows(backend, loaded.database, loaded.snapshot)
+        before = take_inventory(backend, loaded.database, {"public": loaded.snapshot}, rows)
         if custom is None:
             head = mole_head(migration_state(backend, loaded.database))
             recorded = point_of_record(loaded.history, head, registry.custom_labels)
@@ -204,7 +205,8 @@ def migrated_legacy(
         outcome.started_from = point.migration
         fixes = registry.fixes_for(lineage.fingerprint)
         try:
-            outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
+            outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes,
+                                              recorded=outcome.history_rewrite is not None)
         except CommandFailed as failure:
             refuse_inconsistent_history(failure)
             outcome.rehearsal = diagnose_failed_migrate(backend, loaded.database)
@@ -250,14 +252,15 @@ def migrated_dump_started(
 
 def migrate_from(
     backend: Backend, database: str, history: list[LineageStep], point: LineageStep,
-    fixes: list[CustomMigration],
+    fixes: list[CustomMigration], *, recorded: bool,
 ) -> list[CustomMigration]:
-    """Record the migrations up to `point` as applied and no others, app by app (after
-    `rewrite_history`, only where the dump had no history); then run every later one, data
-    migrations included, each reviewed data fix right before its migration. Returns the fixes
-    run. Raises CommandFailed when a migration fails."""
-    for target in point.targets:
-        migrate(backend, database, target, fake=True)
+    """Record the migrations up to `point` as applied, app by app, unless `rewrite_history` has
+    (`recorded`: the dump had a history); then run every later one, data migrations included,
+    each reviewed data fix right before its migration. Returns the fixes run. Raises
+    CommandFailed when a migration fails."""
+    if not recorded:
+        for target in point.targets:
+            migrate(backend, database, target, fake=True)
     ran = run_fixes(backend, database, history, point, fixes)
     migrate(backend, database)
     return ran

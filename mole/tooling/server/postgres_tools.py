@@ -110,10 +110,13 @@ class PostgresTools:
     def dump_started(
         self, database: str, *, stdout: IO[bytes], stdout_path: Path, exclude_schema: str
     ) -> Iterator[Callable[[], Completed]]:
-        """`dump` of `database` without the schema `exclude_schema`, running in the background while
-        the block runs; the block calls the `wait` it gets (which raises CommandFailed when pg_dump
-        failed). Left without waiting, the dump is stopped."""
-        args = [*DUMP_FORMAT_ARGS, f"--exclude-schema={exclude_schema}", f"--dbname={database}"]
+        """`dump` of `database` without the schema `exclude_schema`, at the fastest compression,
+        running in the background while the block runs; the block calls the `wait` it gets (which
+        raises CommandFailed when pg_dump failed). Left without waiting, the dump is stopped."""
+        # zlib's fastest level: a quarter of the default's CPU for about 15% more bytes (1M poses:
+        # 1.3 s and 30 MB against 3.2 s and 26 MB), while the checks need the other core.
+        args = [*DUMP_FORMAT_ARGS, "--compress=1", f"--exclude-schema={exclude_schema}",
+                f"--dbname={database}"]
         command = self.transport.client_command("pg_dump", args)
         with self.transport.runner.background(command.argv, env=command.env, stdout=stdout,
                                               stdout_path=stdout_path) as wait:

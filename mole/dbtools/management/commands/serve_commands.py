@@ -78,4 +78,10 @@ class Command(BaseCommand):
             use_database(request["database"])
             replies.write(json.dumps(run_command(request["args"])) + "\n")
             replies.flush()
+        # Its input ended: the run is over. With the connections closed and the replies flushed,
+        # leaving at once spares the host half a second of tearing the interpreter down.
         connections.close_all()
+        replies.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
