@@ -86,6 +86,8 @@ def timed_round(
 ) -> tuple[float, float, float, float, int]:
     """One round, the floor then the pipeline: (psql s, migrate s, pg_dump s, legacy s, peak RSS MiB)."""
     floor = f"floor{number}"
+    # Each side starts with no dirty buffers of the side before it to write.
+    psql(env, "postgres", "-c", "CHECKPOINT")
     # From template0: the dump creates PostGIS's extensions itself (the server's template1 has them).
     psql(env, "postgres", "-c", f"CREATE DATABASE {floor} TEMPLATE template0")
     load_s, _ = timed(
@@ -104,6 +106,7 @@ def timed_round(
             stdout=out,
         )
     psql(env, "postgres", "-c", f"DROP DATABASE {floor}")
+    psql(env, "postgres", "-c", "CHECKPOINT")
     pipeline_s, pipeline_mib = timed(
         [INVOKE, "legacy", "--db", str(legacy_dump), "--name", f"bench{number}"],
         env,

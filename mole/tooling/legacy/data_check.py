@@ -17,6 +17,7 @@ from dataclasses import field
 from typing import Any
 from typing import TypedDict
 
+from schema.model import Schema
 from tooling.legacy.data_inventory import Inventory
 
 JSON_TYPES = frozenset({"json", "jsonb"})
@@ -63,6 +64,16 @@ class DataCheck:
             "filled": self.filled,
             "unproven": self.unproven,
         }
+
+
+def columns_to_sum(before: Inventory, snapshots: dict[str, Schema]) -> dict[str, set[str]]:
+    """Of the tables after the migration (`snapshots`: schema name to snapshot), those that still
+    have every original column under its name, with those columns: what `check_data` reads of them
+    unless something was lost (new columns need no sums then). Other tables are read in full."""
+    present = {f"{schema}.{name}": set(table.columns) for schema, snapshot in snapshots.items()
+               for name, table in snapshot.tables.items()}
+    return {name: set(table["columns"]) for name, table in before.items()
+            if set(table["columns"]) <= present.get(name, set())}
 
 
 def find_table(name: str, before_table: dict, before: dict, after: dict) -> str | None:

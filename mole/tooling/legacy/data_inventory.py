@@ -59,12 +59,18 @@ def sums_query(name: str, source: str, row_key: str, values: dict[str, str]) -> 
 
 
 def take_inventory(
-    backend: Backend, database: str, snapshots: dict[str, Schema], digested: Iterable[RecordedTable] = ()
+    backend: Backend,
+    database: str,
+    snapshots: dict[str, Schema],
+    digested: Iterable[RecordedTable] = (),
+    *,
+    columns_of: dict[str, set[str]] | None = None,
 ) -> Inventory:
     """{`schema.table`: {"rows": n, "columns": {name: {"type", "non_null", "checksum"}}}}.
 
     `snapshots` maps a schema name (public, legacy) to its schema snapshot; `digested` are
-    the row proof's digests of their tables, taken just now (`record_rows`).
+    the row proof's digests of their tables, taken just now (`record_rows`). `columns_of`
+    names the only columns to sum in some tables (`schema.table`: names); others get all.
     """
     queries = []
     types: dict[str, dict[str, str]] = {}
@@ -74,15 +80,17 @@ def take_inventory(
             if (schema, name) in SKIPPED_TABLES:
                 continue
             qualified = f"{schema}.{name}"
+            wanted = (columns_of or {}).get(qualified)
+            columns = [column for column in table.columns if wanted is None or column in wanted]
             item = recorded.get(qualified)
             if item is not None:
-                values = {column: item.digest_of(column) for column in table.columns}
+                values = {column: item.digest_of(column) for column in columns}
                 queries.append(sums_query(qualified, item.proof, "key_digest", values))
             else:
-                values = {column: digest(column) for column in table.columns}
+                values = {column: digest(column) for column in columns}
                 source = f"{quote_identifier(schema)}.{quote_identifier(name)}"
                 queries.append(sums_query(qualified, source, key_digest(table), values))
-            types[qualified] = {c: column.type.text for c, column in table.columns.items()}
+            types[qualified] = {column: table.columns[column].type.text for column in columns}
     if not queries:
         return {}
     union = " UNION ALL ".join(f"({query})" for query in queries)

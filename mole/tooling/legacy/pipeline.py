@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 from typing import Iterator
 
+from schema.model import Schema
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.lineage import LineageStep
 from tooling.compliance.lineage import match_lineage
@@ -36,6 +37,7 @@ from tooling.legacy.bundle_store import Bundle
 from tooling.legacy.bundle_store import BundleStore
 from tooling.legacy.data_check import DataCheck
 from tooling.legacy.data_check import check_data
+from tooling.legacy.data_check import columns_to_sum
 from tooling.legacy.data_check import settle
 from tooling.legacy.data_fixes import Rehearsal
 from tooling.legacy.data_fixes import diagnose_failed_migrate
@@ -222,8 +224,7 @@ def migrated_legacy(
         with migrated_dump_started(backend, store, bundle_name, loaded.database) as (dumped, dump_finished):
             outcome.verification = verify_database(backend, settings, loaded.database)
             # Both schemas: data a custom migration moved into `legacy` is kept, not lost.
-            after = take_inventory(backend, loaded.database, outcome.verification.schemas)
-            outcome.data = check_data(before, after)
+            outcome.data, after = data_after(backend, loaded.database, before, outcome.verification.schemas)
             prove_rows(backend, loaded.database, rows, outcome.data)
             outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
             if not outcome.verification.ok:
@@ -317,6 +318,20 @@ def parent_point(history: list[LineageStep], custom: CustomMigration) -> str:
         raise ToolingError(f"{custom.label} declares no ALIGNS_TO and its parent {custom.parent} "
                            "is no point of today's history: add ALIGNS_TO")
     return points[-1]
+
+
+def data_after(
+    backend: Backend, database: str, before: Inventory, schemas: dict[str, Schema]
+) -> tuple[DataCheck, Inventory]:
+    """The data check of `database` as it is now (`schemas`: its snapshots by schema name) against
+    `before`, and the inventory it read. New columns of the original tables are summed only when
+    something looks lost: it may have moved there."""
+    after = take_inventory(backend, database, schemas, columns_of=columns_to_sum(before, schemas))
+    data = check_data(before, after)
+    if data.losses:
+        after = take_inventory(backend, database, schemas)
+        data = check_data(before, after)
+    return data, after
 
 
 def prove_rows(backend: Backend, database: str, rows: list[RecordedTable], data: DataCheck) -> None:
