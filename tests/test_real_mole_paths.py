@@ -4,7 +4,8 @@ Each input is one of real Mole's own dumps (`../shared/real-mole/dumps/`) with o
 test makes: an index a DBA added (a divergence, aligned by a reviewed custom migration at the
 dump's own point, so that every later migration, data migrations included, runs on it), a
 migration history that names a migration differently (rewritten from the schema), or another
-form of the same dump (gzip, custom format, `--create`, no `\restrict` lines, pg_dump 11).
+form of the same dump (gzip, custom format, `--create`, no `\restrict` lines, pg_dump 11, no
+migration history).
 """
 from __future__ import annotations
 
@@ -135,8 +136,10 @@ def test_a_real_dump_in_each_form_users_bring_loads_every_row_and_is_recognised(
                 then(scratch)
 
     def dump_other_formats(scratch: str) -> None:
-        # What pg_dump makes of the loaded copy: custom format, and plain SQL with --create.
-        for name, options in (("custom", ["--format=custom"]), ("create", ["--create"])):
+        # What pg_dump makes of the loaded copy: custom format, and plain SQL with --create; and
+        # a dump made without its migration history (`pg_dump --exclude-table django_migrations`).
+        for name, options in (("custom", ["--format=custom"]), ("create", ["--create"]),
+                              ("no_history", ["--exclude-table=django_migrations"])):
             variants[name] = tmp_path / f"{name}.dump"
             with variants[name].open("wb") as stream:
                 backend.tools.dump_plain(scratch, options, stdout=stream)
@@ -146,6 +149,23 @@ def test_a_real_dump_in_each_form_users_bring_loads_every_row_and_is_recognised(
         loads(name, variants[name])
     assert found == {name: (True, True, POINT_0005)
                      for name in ("gzip", "pg_dump_11_no_restrict", "custom", "create")}
+
+    # Without a history, the migrations up to the schema's point are recorded (`migrate --fake`
+    # per app) and every later one runs: 0010 makes each role's metadata key a MetadataKey.
+    result = project.invoke("legacy", "--db", str(variants["no_history"]), "--name", "no-history",
+                            "--keep-scratch")
+    assert result.returncode == 0, result.stdout + result.stderr
+    scratch = kept_scratch(result.stdout)
+    try:
+        keys = project.sql("SELECT key.name FROM data_collection_entityeventrole role JOIN "
+                           "data_collection_metadatakey key ON key.id = role.metadata_key_id "
+                           "ORDER BY role.name", scratch)
+    finally:
+        project.sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)', "postgres")
+    assert keys == [("operator",), ("target",)]
+    manifest = json.loads((project.root / "db_backups/bundles/no-history/manifest.json").read_text())
+    assert manifest["started_from"] == POINT_0005 and manifest["history_rewritten"] is None
+    assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
 
 
 SPEED_RULE = '''

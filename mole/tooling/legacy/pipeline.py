@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 from typing import Iterator
 
+from schema.fingerprint import MOLE_APPS
 from schema.model import Schema
 from tooling.compliance.lineage import LineageMatch
 from tooling.compliance.lineage import LineageStep
@@ -83,6 +84,8 @@ from tooling.server.django_commands import migrate
 from tooling.server.postgres_tools import DUMP_FORMAT
 from tooling.settings import Settings
 
+# The apps whose tables Django's post_migrate signals read (contenttypes' and auth's handlers).
+SIGNALLED_APPS = ("contenttypes", "auth")
 # Django's words (django.db.migrations.loader.check_consistent_history).
 INCONSISTENT = re.compile(r"Migration (?P<applied>\S+) is applied before its dependency (?P<dependency>\S+)")
 
@@ -206,9 +209,10 @@ def migrated_legacy(
             report(HistoryRewritten(outcome.history_rewrite.describe()))
         outcome.started_from = point.migration
         fixes = registry.fixes_for(lineage.fingerprint)
+        if outcome.history_rewrite is None:
+            record_without_history(backend, loaded.database, loaded.snapshot, point)
         try:
-            outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes,
-                                              recorded=outcome.history_rewrite is not None)
+            outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
         except CommandFailed as failure:
             refuse_inconsistent_history(failure)
             outcome.rehearsal = diagnose_failed_migrate(backend, loaded.database)
@@ -251,17 +255,29 @@ def migrated_dump_started(
             yield path, dump_finished
 
 
+def record_without_history(backend: Backend, database: str, snapshot: Schema, point: LineageStep) -> None:
+    """For a dump without `django_migrations`: record Mole's apps as applied up to `point`, and
+    every other app (Django's own, easy_thumbnails) whose tables the dump has all of at its head
+    (the verification then holds that against the schema); an app whose tables are missing is
+    left for `migrate` to make. Raises CommandFailed when Django refuses."""
+    state = migration_state(backend, database)
+    present = set(snapshot.tables)
+    whole = {app for app, tables in state["tables"].items()
+             if app not in MOLE_APPS and app in state["heads"] and tables and set(tables) <= present}
+    # Each `migrate`, faked too, ends with signals that read content types and permissions as
+    # the migrations recorded so far describe them: those two apps are recorded first.
+    others = [app for app in SIGNALLED_APPS if app in whole] + sorted(whole - set(SIGNALLED_APPS))
+    for target in [f"{app}.{state['heads'][app]}" for app in others] + point.targets:
+        migrate(backend, database, target, fake=True)
+
+
 def migrate_from(
     backend: Backend, database: str, history: list[LineageStep], point: LineageStep,
-    fixes: list[CustomMigration], *, recorded: bool,
+    fixes: list[CustomMigration],
 ) -> list[CustomMigration]:
-    """Record the migrations up to `point` as applied, app by app, unless `rewrite_history` has
-    (`recorded`: the dump had a history); then run every later one, data migrations included,
-    each reviewed data fix right before its migration. Returns the fixes run. Raises
+    """Run every migration after `point` (recorded as applied up to it), data migrations
+    included, each reviewed data fix right before its migration. Returns the fixes run. Raises
     CommandFailed when a migration fails."""
-    if not recorded:
-        for target in point.targets:
-            migrate(backend, database, target, fake=True)
     ran = run_fixes(backend, database, history, point, fixes)
     migrate(backend, database)
     return ran

@@ -2,13 +2,24 @@
 import json
 
 import django
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 
+def app_tables(label: str) -> list[str]:
+    """The tables of an app's models, many-to-many tables included (what its migrations make)."""
+    tables = set()
+    for model in apps.get_app_config(label).get_models(include_auto_created=True):
+        if model._meta.managed and not model._meta.proxy:
+            tables.add(model._meta.db_table)
+    return sorted(tables)
+
+
 class Command(BaseCommand):
-    """`manage.py migration_state`: JSON with applied and unapplied migrations and heads."""
+    """`manage.py migration_state`: JSON with applied and unapplied migrations, heads, and the
+    tables of each app that has migrations."""
 
     help = "Print applied and unapplied migrations and the head of each app as JSON."
 
@@ -31,5 +42,6 @@ class Command(BaseCommand):
             "unapplied": [f"{app}.{name}" for app, name in full_plan if (app, name) not in applied],
             "heads": heads,
             "applied_heads": applied_heads,
+            "tables": {app: app_tables(app) for app in sorted(loader.migrated_apps)},
         }
         self.stdout.write(json.dumps(result, sort_keys=True))
