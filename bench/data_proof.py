@@ -2,9 +2,10 @@
 
 Dumps a database of N pose rows as plain SQL, then times in one run:
 - the floor: raw `psql -f` of that dump into a new database;
-- on the loaded copy, what `invoke legacy` adds to prove no data was lost: the inventory
-  before and after (sums per column), recording every row's digests, and comparing them
-  by primary key after the migration (here nothing changes in between, so every row is compared).
+- on the loaded copy, what `invoke legacy` adds to prove no data was lost: recording every
+  row's digests, the sums per column from them, the sums again from the tables after the
+  migration, and the comparison by primary key (here nothing changes in between: the equal sums
+  prove every table, so no table is compared row by row).
 Prints each time, its ratio to the load, and the digests' size on disk; asserts nothing.
 
     .venv/bin/python bench/data_proof.py [--poses 1000000]

@@ -84,8 +84,19 @@ def main() -> None:
 def timed_round(
     env: dict[str, str], work: Path, legacy_dump: Path, number: int
 ) -> tuple[float, float, float, float, int]:
-    """One round, the floor then the pipeline: (psql s, migrate s, pg_dump s, legacy s, peak RSS MiB)."""
-    floor = f"floor{number}"
+    """One round: (psql s, migrate s, pg_dump s, legacy s, peak RSS MiB). Odd rounds time the floor
+    first, even ones the pipeline, so that neither side always follows the other's load."""
+    if number % 2:
+        floor = timed_floor(env, work, legacy_dump, f"floor{number}")
+        pipeline = timed_pipeline(env, legacy_dump, f"bench{number}")
+    else:
+        pipeline = timed_pipeline(env, legacy_dump, f"bench{number}")
+        floor = timed_floor(env, work, legacy_dump, f"floor{number}")
+    return (*floor, *pipeline)
+
+
+def timed_floor(env: dict[str, str], work: Path, legacy_dump: Path, floor: str) -> tuple[float, float, float]:
+    """psql -f into a new database `floor`, `invoke migrate`, pg_dump -Fc: seconds of each."""
     # Each side starts with no dirty buffers of the side before it to write.
     psql(env, "postgres", "-c", "CHECKPOINT")
     # From template0: the dump creates PostGIS's extensions itself (the server's template1 has them).
@@ -106,14 +117,15 @@ def timed_round(
             stdout=out,
         )
     psql(env, "postgres", "-c", f"DROP DATABASE {floor}")
+    return load_s, migrate_s, dump_s
+
+
+def timed_pipeline(env: dict[str, str], legacy_dump: Path, bundle: str) -> tuple[float, int]:
+    """`invoke legacy` on the dump into bundle `bundle`: seconds, and the largest child's peak RSS."""
     psql(env, "postgres", "-c", "CHECKPOINT")
-    pipeline_s, pipeline_mib = timed(
-        [INVOKE, "legacy", "--db", str(legacy_dump), "--name", f"bench{number}"],
-        env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-    )
-    return load_s, migrate_s, dump_s, pipeline_s, pipeline_mib
+    argv = [INVOKE, "legacy", "--db", str(legacy_dump), "--name", bundle]
+    return timed(argv, env, cwd=REPO, stdout=subprocess.DEVNULL)
+
 
 if __name__ == "__main__":
     main()

@@ -141,23 +141,29 @@ class HistoryPoint:
     later: tuple[str, ...]
 
 
+VERIFIED_SCHEMAS = ("public", LEGACY_SCHEMA)
+
+
 def verify_database(
-    backend: Backend, settings: Settings, database: str, *, at: HistoryPoint | None = None
+    backend: Backend, settings: Settings, database: str, *, at: HistoryPoint | None = None,
+    schemas: dict[str, Schema] | None = None,
 ) -> VerificationReport:
-    """Check `database` against today's head, or against the older head `at` it was made at."""
+    """Check `database` against today's head, or against the older head `at` it was made at.
+    `schemas` are its snapshots of VERIFIED_SCHEMAS if the caller has taken them already."""
     if not backend.admin.database_exists(database):
         raise DatabaseNotFound(database, "run `invoke migrate` first")
     with backend.django_session():
-        return verification_of(backend, settings, database, at)
+        return verification_of(backend, settings, database, at, schemas)
 
 
 def verification_of(
-    backend: Backend, settings: Settings, database: str, at: HistoryPoint | None
+    backend: Backend, settings: Settings, database: str, at: HistoryPoint | None,
+    schemas: dict[str, Schema] | None,
 ) -> VerificationReport:
     """The body of `verify_database`, run in one Django session."""
     models_check = check_models_match_migrations(backend, database)
     state = migration_state(backend, database)
-    schemas = schema_snapshots(backend, database, ("public", LEGACY_SCHEMA))
+    schemas = schemas or schema_snapshots(backend, database, VERIFIED_SCHEMAS)
     live = schemas["public"]
     schema_check, differences = check_schema_matches_reference(backend, settings, live, at)
     checks = [models_check, check_migrations_applied(state, at.later if at else ()), schema_check,

@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -28,6 +29,7 @@ from tooling.compliance.lineage import point_of_record
 from tooling.compliance.lineage import step_named
 from tooling.compliance.sequences import sequences_behind
 from tooling.compliance.sequences import set_past_max
+from tooling.compliance.verification import VERIFIED_SCHEMAS
 from tooling.compliance.verification import CheckResult
 from tooling.compliance.verification import VerificationReport
 from tooling.compliance.verification import verify_database
@@ -80,6 +82,7 @@ from tooling.server.backends import Backend
 from tooling.server.database_facts import migration_state
 from tooling.server.database_facts import mole_head
 from tooling.server.database_facts import schema_snapshot
+from tooling.server.database_facts import schema_snapshots
 from tooling.server.django_commands import migrate
 from tooling.server.postgres_tools import DUMP_FORMAT
 from tooling.settings import Settings
@@ -226,9 +229,13 @@ def migrated_legacy(
         outcome.sequences_set = [item.describe() for item in behind]
         # The database is final now: it is dumped while the checks read it (a second core's work).
         with migrated_dump_started(backend, store, bundle_name, loaded.database) as (dumped, dump_finished):
-            outcome.verification = verify_database(backend, settings, loaded.database)
-            # Both schemas: data a custom migration moved into `legacy` is kept, not lost.
-            outcome.data, after = data_after(backend, loaded.database, before, outcome.verification.schemas)
+            # Both schemas: data a custom migration moved into `legacy` is kept, not lost. The data
+            # check (psql) runs beside the verification (mostly Django's work).
+            schemas = schema_snapshots(backend, loaded.database, VERIFIED_SCHEMAS)
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                checked = beside.submit(data_after, backend, loaded.database, before, schemas)
+                outcome.verification = verify_database(backend, settings, loaded.database, schemas=schemas)
+                outcome.data, after = checked.result()
             prove_rows(backend, loaded.database, rows, outcome.data)
             outcome.verification.checks.append(data_result(outcome.data, options.allow_data_loss))
             if not outcome.verification.ok:
