@@ -6,11 +6,13 @@ import pytest
 from test_legacy_examples import EXAMPLES
 
 from tooling.errors import ToolingError
+from tooling.legacy.dump_policy import parsed
 from tooling.legacy.psql_script import COPY_DATA
 from tooling.legacy.psql_script import COPY_END
 from tooling.legacy.psql_script import META_COMMAND
 from tooling.legacy.psql_script import STATEMENT
 from tooling.legacy.psql_script import ScriptReader
+from tooling.legacy.text_encoding import check_copy_data
 
 
 def pieces(script: bytes, *, standard_conforming_strings: bool = True):
@@ -116,3 +118,17 @@ def test_copy_data_passes_as_whole_lines_whatever_they_hold():
     assert [(piece.text, piece.line) for piece in found if piece.kind == COPY_DATA] == [(b"".join(data), 2)]
     assert [piece.line for piece in found if piece.kind == COPY_END] == [4]
     assert found[-1].body == b"SELECT 1;"
+
+
+def test_a_nul_byte_in_copy_data_is_refused_at_its_own_line_though_data_passes_in_blocks():
+    data = b"1\tfirst\n2\tsecond\n3\tthi\x00rd\n"
+    with pytest.raises(ToolingError, match=r"line 4 holds a NUL byte in COPY data"):
+        pieces(b"COPY t (id, note) FROM stdin;\n" + data + b"\\.\n")
+
+
+def test_text_that_is_not_utf8_is_named_by_its_line_column_and_key_within_a_block():
+    copy = parsed(b"COPY public.t (id, note) FROM stdin;")
+    block = b"1\tcaf\xc3\xa9\n2\tplain\n3\tcaf\xe9\n"
+    with pytest.raises(ToolingError, match=r"dump.sql line 12: table public.t, column note, row 3:"):
+        check_copy_data(block, copy, 10, "dump.sql")
+    check_copy_data(block[:-len(b"3\tcaf\xe9\n")], copy, 10, "dump.sql")  # UTF-8 passes
