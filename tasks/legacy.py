@@ -204,6 +204,9 @@ def event_text(event) -> str:
     if isinstance(event, events.ApplyingCustom):
         return (f"Applying the custom migration {event.label}: aligning the schema to {event.point}, "
                 "then running every later migration.")
+    if isinstance(event, events.HistoryMissing):
+        return ("The dump has no migration history: Mole's apps are recorded up to its point, and "
+                f"at today's heads the apps whose tables it has: {', '.join(event.recorded) or 'none'}.")
     if isinstance(event, events.HistoryRewritten):
         return ("The dump's migration history did not fit its schema; rewritten from the lineage: "
                 f"{event.summary}.")

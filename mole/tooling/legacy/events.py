@@ -63,6 +63,14 @@ class HistoryRewritten:
 
 
 @dataclass(frozen=True)
+class HistoryMissing:
+    """The dump had no `django_migrations`: `recorded` are the other apps' heads (`app.name`)
+    recorded as applied because the dump has their tables."""
+
+    recorded: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Verified:
     """Every check passed; `allowed_losses` is how many losses --allow-data-loss let go."""
 
@@ -70,7 +78,8 @@ class Verified:
 
 
 LegacyEvent = Union[
-    DumpLoaded, LineageFound, DriftConverted, MigratingFrom, ApplyingCustom, HistoryRewritten, Verified
+    DumpLoaded, LineageFound, DriftConverted, MigratingFrom, ApplyingCustom, HistoryRewritten,
+    HistoryMissing, Verified,
 ]
 Report = Callable[[LegacyEvent], None]
 

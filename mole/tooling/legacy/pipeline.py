@@ -55,6 +55,7 @@ from tooling.legacy.drift_conversion import converted_loaded
 from tooling.legacy.events import ApplyingCustom
 from tooling.legacy.events import DriftConverted
 from tooling.legacy.events import DumpLoaded
+from tooling.legacy.events import HistoryMissing
 from tooling.legacy.events import HistoryRewritten
 from tooling.legacy.events import LineageFound
 from tooling.legacy.events import MigratingFrom
@@ -119,6 +120,7 @@ class LegacyOutcome:
     sequences_set: list[str] = field(default_factory=list)  # sequences moved past their column's max
     conversion: DriftConversion | None = None  # the Django-version drift converted, if any
     history_rewrite: HistoryRewrite | None = None  # how django_migrations was made the point's
+    recorded_without_history: list[str] | None = None  # other apps' heads recorded, for a dump without one
     rehearsal: Rehearsal | None = None  # why a migration could not take the old data
     data_fixes: list[CustomMigration] = field(default_factory=list)  # reviewed data fixes run on the way
 
@@ -213,7 +215,9 @@ def migrated_legacy(
         outcome.started_from = point.migration
         fixes = registry.fixes_for(lineage.fingerprint)
         if outcome.history_rewrite is None:
-            record_without_history(backend, loaded.database, loaded.snapshot, point)
+            outcome.recorded_without_history = record_without_history(
+                backend, loaded.database, loaded.snapshot, point)
+            report(HistoryMissing(tuple(outcome.recorded_without_history)))
         try:
             outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
         except CommandFailed as failure:
@@ -262,11 +266,14 @@ def migrated_dump_started(
             yield path, dump_finished
 
 
-def record_without_history(backend: Backend, database: str, snapshot: Schema, point: LineageStep) -> None:
+def record_without_history(
+    backend: Backend, database: str, snapshot: Schema, point: LineageStep
+) -> list[str]:
     """For a dump without `django_migrations`: record Mole's apps as applied up to `point`, and
     every other app (Django's own, easy_thumbnails) whose tables the dump has all of at its head
     (the verification then holds that against the schema); an app whose tables are missing is
-    left for `migrate` to make. Raises CommandFailed when Django refuses."""
+    left for `migrate` to make. Returns those heads (`app.name`). Raises CommandFailed when
+    Django refuses."""
     state = migration_state(backend, database)
     present = set(snapshot.tables)
     whole = {app for app, tables in state["tables"].items()
@@ -274,8 +281,10 @@ def record_without_history(backend: Backend, database: str, snapshot: Schema, po
     # Each `migrate`, faked too, ends with signals that read content types and permissions as
     # the migrations recorded so far describe them: those two apps are recorded first.
     others = [app for app in SIGNALLED_APPS if app in whole] + sorted(whole - set(SIGNALLED_APPS))
-    for target in [f"{app}.{state['heads'][app]}" for app in others] + point.targets:
+    recorded = [f"{app}.{state['heads'][app]}" for app in others]
+    for target in recorded + point.targets:
         migrate(backend, database, target, fake=True)
+    return recorded
 
 
 def migrate_from(
@@ -413,6 +422,7 @@ def write_bundle(
         "sequences_set_past_max": outcome.sequences_set,
         "django_drift_converted": outcome.conversion.as_dict() if outcome.conversion else None,
         "history_rewritten": outcome.history_rewrite.as_dict() if outcome.history_rewrite else None,
+        "recorded_without_history": outcome.recorded_without_history,
         "data_fixes": [fix.label for fix in outcome.data_fixes],
         "verification": outcome.verification.as_dict(),
         "data": outcome.data.as_dict(),

@@ -65,6 +65,10 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
             f"No custom migration was needed: migrations up to {manifest['started_from']} were "
             "recorded as applied, and the later ones ran."
         )
+    if manifest.get("recorded_without_history") is not None:
+        lines += ["", "The dump had no `django_migrations`: Mole's apps were recorded up to that point, "
+                  "and at today's heads the other apps whose tables it has: "
+                  f"{', '.join(manifest['recorded_without_history']) or 'none'}."]
     rewrite = manifest.get("history_rewritten")
     if rewrite and (rewrite["removed"] or rewrite["added"]):
         lines += ["", "The dump's `django_migrations` did not fit its schema and was rewritten from the "
