@@ -58,6 +58,9 @@ def test_rows_added_and_nulls_filled_as_a_migration_does_pass(backend):
     """)
     assert differences == [] and unproven == [] and data.losses == []
     assert data.grown == ["public.data_collection_pose: 2 rows added; its 200 original rows compared by key"]
+    # Columns without NULLs got values only in the added rows: nothing of theirs was filled.
+    assert data.filled == ["public.data_collection_pose.source: 100 NULLs given values by a migration; "
+                           "its 100 original values compared by key"]
 
 
 def test_a_grown_table_whose_original_value_changed_is_a_loss(backend):

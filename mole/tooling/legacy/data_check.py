@@ -17,6 +17,7 @@ from dataclasses import field
 from typing import Any
 from typing import TypedDict
 
+from schema.django_drift import plural_of
 from schema.model import Schema
 from tooling.legacy.data_inventory import Inventory
 
@@ -136,10 +137,12 @@ def check_data(before: Inventory, after: Inventory) -> DataCheck:
             result.suspects[(name, None)] = f"{name}: {deleted} of {table['rows']} rows deleted"
         elif grown:
             # Sums over rows cannot match with rows added: the row proof compares the original ones.
-            result.grown.append(f"{name}: {rows_after - table['rows']} rows added; "
+            added = rows_after - table["rows"]
+            result.grown.append(f"{name}: {added} {plural_of(added, 'row')} added; "
                                 f"its {table['rows']} original rows compared by key")
         for column, data in table["columns"].items():
-            check_column(result, name, place, column, data, after, sums_comparable=not grown)
+            check_column(result, name, place, column, data, after, sums_comparable=not grown,
+                         nulls=table["rows"] - data["non_null"])
         result.places[name]["same_sums"] = rows_after == table["rows"] and all(
             counted_alike(table["columns"][column], after[place]["columns"][moved_to])
             for column, moved_to in result.places[name]["columns"].items()
@@ -154,14 +157,16 @@ def counted_alike(before: dict, after: dict) -> bool:
 
 
 def check_column(
-    result: DataCheck, name: str, place: str, column: str, data: dict, after: dict, *, sums_comparable: bool
+    result: DataCheck, name: str, place: str, column: str, data: dict, after: dict, *, sums_comparable: bool,
+    nulls: int,
 ) -> None:
     """Place one column (recorded in `result.places`) and report what happened to it.
 
     A column still there under its name is that column: the row proof compares it by key
     (equal sums elsewhere are a coincidence of equal keys and values, not a move). Only a
     column gone from its table is looked for elsewhere by its checksum. `sums_comparable`
-    is False when the table gained rows: its sums cannot match then.
+    is False when the table gained rows: its sums cannot match then. `nulls` is how many
+    NULLs the column had.
     """
     place_of = result.places[name]
     same = after[place]["columns"].get(column)
@@ -184,7 +189,10 @@ def check_column(
             place_of["converted"][column] = same["type"]
         elif same["non_null"] > data["non_null"]:
             # A data migration gave values to NULLs (0006 does): the row proof compares the others.
-            fill_reported(result, name, column, same["non_null"] - data["non_null"], data["non_null"])
+            # Only NULLs the column had can have been filled; more values are the added rows'.
+            filled = min(same["non_null"] - data["non_null"], nulls)
+            if filled:
+                fill_reported(result, name, column, filled, data["non_null"])
         elif same["non_null"] < data["non_null"]:
             cleared = data["non_null"] - same["non_null"]
             result.suspects[(name, column)] = (f"{name}.{column}: {cleared} of {data['non_null']} "

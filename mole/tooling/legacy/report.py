@@ -91,10 +91,12 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "",
         "## Data",
         "",
-        f"{data['kept_rows']} rows of the original are in the migrated database. Each original row of a "
-        "table with a primary key was looked up by its key, and each of its non-NULL values compared "
-        "(64-bit digests of the value's text) wherever its column went; what was not compared, and why, "
-        "is listed below.",
+        f"{data['kept_rows']} rows of the original are in the migrated database. Every value of a table "
+        "with a primary key was hashed (a 64-bit digest of its text) and bound to its row's key. A table "
+        "whose row count and, in every original column, number of values and sum of those digests are "
+        "the same after the migration is proven whole by them; in any other table each original row was "
+        "looked up by its key and each of its non-NULL values compared wherever its column went."
+        + (" What was not compared row by row, and why, is listed below." if data.get("unproven") else ""),
     ]
     for title, key in (
         ("Moved or renamed", "moved"),
