@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from test_untrusted_dumps import backend_of
 
-from tooling.legacy.data_check import check_data
 from tooling.legacy.data_check import settle
 from tooling.legacy.data_inventory import take_inventory
+from tooling.legacy.pipeline import data_after
 from tooling.legacy.row_proof import PROOF_SCHEMA
 from tooling.legacy.row_proof import compare_rows
 from tooling.legacy.row_proof import drop_proof
@@ -32,16 +32,22 @@ def backend(server, tmp_path_factory):
     return backend_of(copy_project(server, tmp_path_factory.mktemp("proof") / "project"))
 
 
+def recorded_then_migrated(backend, database: str, before_sql: str, migration_sql: str):
+    """TABLE and `before_sql` made in `database`, its rows recorded and summed, then changed by
+    `migration_sql`: (recorded tables, the data check after, the inventory after)."""
+    backend.tools.statements([TABLE + before_sql], database=database)
+    snapshot = schema_snapshot(backend, database)
+    recorded = record_rows(backend, database, snapshot)
+    before = take_inventory(backend, database, {"public": snapshot}, recorded)
+    backend.tools.statements([migration_sql], database=database)
+    data, after = data_after(backend, database, before, {"public": schema_snapshot(backend, database)})
+    return recorded, data, after
+
+
 def proof_after(backend, migration_sql: str, before_sql: str = ""):
     """(data check, row differences, unproven) for TABLE (and `before_sql`) changed by `migration_sql`."""
     with backend.admin.scratch_database("proof") as database:
-        backend.tools.statements([TABLE + before_sql], database=database)
-        snapshot = schema_snapshot(backend, database)
-        recorded = record_rows(backend, database, snapshot)
-        before = take_inventory(backend, database, {"public": snapshot}, recorded)
-        backend.tools.statements([migration_sql], database=database)
-        after = take_inventory(backend, database, {"public": schema_snapshot(backend, database)})
-        data = check_data(before, after)
+        recorded, data, _ = recorded_then_migrated(backend, database, before_sql, migration_sql)
         comparison = compare_rows(backend, database, recorded, data.places)
         settle(data, comparison.differences, comparison.compared)
         drop_proof(backend, database)
@@ -189,20 +195,13 @@ def test_a_table_that_lost_its_primary_key_is_compared_with_its_rows_as_they_are
 def test_a_column_moved_into_a_new_column_of_another_table_is_found_there_not_lost(backend):
     """The check after a migration first sums only the original columns of tables that kept them
     all; a column that seems lost is looked for again in every column, the new ones too."""
-    from tooling.legacy.pipeline import data_after
-
     twin = ("CREATE TABLE data_collection_twin (id integer PRIMARY KEY, note text); "
             "INSERT INTO data_collection_twin SELECT id, note FROM data_collection_pose;")
     move = ("ALTER TABLE data_collection_twin ADD COLUMN x float8; UPDATE data_collection_twin AS t "
             "SET x = p.x FROM data_collection_pose AS p WHERE p.id = t.id; "
             "ALTER TABLE data_collection_pose DROP COLUMN x;")
     with backend.admin.scratch_database("proof") as database:
-        backend.tools.statements([TABLE + twin], database=database)
-        snapshot = schema_snapshot(backend, database)
-        recorded = record_rows(backend, database, snapshot)
-        before = take_inventory(backend, database, {"public": snapshot}, recorded)
-        backend.tools.statements([move], database=database)
-        data, after = data_after(backend, database, before, {"public": schema_snapshot(backend, database)})
+        _, data, after = recorded_then_migrated(backend, database, twin, move)
     assert data.losses == []
     assert data.moved == ["public.data_collection_pose.x -> public.data_collection_twin.x"]
     assert "x" in after["public.data_collection_twin"]["columns"]
