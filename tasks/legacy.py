@@ -186,6 +186,9 @@ def legacy(
     print(f"Report: {bundle.folder / 'REPORT.md'}")
     print(f"Manifest sha256: {bundle.manifest_sha256} (keep it elsewhere to tell a forged bundle)")
     print(f"Look at it: invoke open --bundle {bundle.name}")
+    if outcome.cleanup_interrupted:
+        print(f"Interrupted after the bundle was complete; if the scratch database {outcome.scratch} "
+              "is left, the next task removes it.")
 
 
 def event_text(event) -> str:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tarfile
@@ -248,6 +249,29 @@ def test_an_interrupted_run_drops_its_scratch_database(project, tmp_path):
     assert process.returncode == 130, out + err
     assert "interrupted" in err
     assert scratch_databases(project) == [] and bundles_of(project) == []
+
+
+def test_ctrl_c_after_the_bundle_is_complete_keeps_it_and_says_so(project):
+    """An interrupt during the clean-up after the bundle (the scratch database's drop) no longer
+    turns a complete bundle into a failed run."""
+    process = subprocess.Popen(
+        [INVOKE, "legacy", "--db", str(EXAMPLES / "old_mole_0005.sql"), "--name", "late-interrupt"],
+        cwd=project.root, env={**project.env, "MOLE_PAUSE_AT": "legacy-bundled"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    paused = []
+    for line in process.stderr:
+        paused.append(line)
+        if line.strip() == "paused at legacy-bundled":
+            break
+    assert "paused at legacy-bundled\n" in paused, "".join(paused)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, out + err
+    assert "Bundle: " in out and "Interrupted after the bundle was complete" in out
+    assert "late-interrupt" in bundles_of(project) and scratch_databases(project) == []
+    assert project.invoke("bundle-check", "--name", "late-interrupt").returncode == 0
+    shutil.rmtree(project.root / "db_backups" / "bundles" / "late-interrupt")
 
 
 def test_a_tampered_bundle_fails_bundle_check(project, old_mole_bundle):

@@ -13,6 +13,8 @@ from tooling.legacy.data_check import settle
 from tooling.legacy.data_inventory import take_inventory
 from tooling.legacy.pipeline import data_after
 from tooling.legacy.row_proof import PROOF_SCHEMA
+from tooling.legacy.row_proof import RECORDING_SESSIONS
+from tooling.legacy.row_proof import SPLIT_PAGES
 from tooling.legacy.row_proof import compare_rows
 from tooling.legacy.row_proof import drop_proof
 from tooling.legacy.row_proof import record_rows
@@ -205,3 +207,26 @@ def test_a_column_moved_into_a_new_column_of_another_table_is_found_there_not_lo
     assert data.losses == []
     assert data.moved == ["public.data_collection_pose.x -> public.data_collection_twin.x"]
     assert "x" in after["public.data_collection_twin"]["columns"]
+
+
+def test_a_table_recorded_in_parts_keeps_each_row_once_and_a_change_in_any_part_is_found(backend):
+    """A table of SPLIT_PAGES pages or more is recorded by RECORDING_SESSIONS sessions, each a
+    range of its pages: every row must be in exactly one part, the last row too."""
+    grown = ("INSERT INTO data_collection_pose SELECT n, 'gps', n, repeat('pose ', 20) || n "
+             "FROM generate_series(201, 40000) AS n;")
+    change = "UPDATE data_collection_pose SET note = 'x' WHERE id IN (1, 20000, 40000)"
+    with backend.admin.scratch_database("proof") as database:
+        recorded, data, _ = recorded_then_migrated(backend, database, grown, change)
+        (item,) = recorded
+        pages = backend.tools.value("SELECT pg_relation_size('data_collection_pose') / 8192",
+                                    database=database)
+        parts = backend.tools.value(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{PROOF_SCHEMA}'",
+                                    database=database)
+        rows = backend.tools.value(f"SELECT count(*) || ' ' || count(DISTINCT k0) FROM {item.proof}",
+                                   database=database)
+        comparison = compare_rows(backend, database, recorded, data.places)
+    assert int(pages) >= SPLIT_PAGES and int(parts) == RECORDING_SESSIONS
+    assert rows == "40000 40000"
+    assert [difference.describe() for difference in comparison.differences] == [
+        "public.data_collection_pose.note: 3 original values changed (first keys: 1, 20000, 40000)"
+    ]

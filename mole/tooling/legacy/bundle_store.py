@@ -10,20 +10,25 @@ that was edited or damaged; it cannot stop someone who rewrites both files, so
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import stat
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import Iterator
 
+from tooling.backups.backup_store import CHUNK_BYTES
 from tooling.backups.backup_store import sha256_of
 from tooling.debris import partial_path
 from tooling.errors import BundleExists
 from tooling.errors import BundleNotFound
 from tooling.errors import ChecksumMismatch
 from tooling.errors import NoRoom
+from tooling.errors import NotADump
 from tooling.errors import ToolingError
 from tooling.fault_injection import pause_point
 from tooling.manifests import manifest_text
@@ -36,13 +41,37 @@ MANIFEST_SUM = "manifest.json.sha256"
 MIGRATED_DUMP = "migrated.dump"
 
 
-def file_checksums(folder: Path) -> dict[str, str]:
-    """sha256 of every file below `folder` but the manifest, by relative POSIX path."""
-    return {
-        path.relative_to(folder).as_posix(): sha256_of(path)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.relative_to(folder).as_posix() not in (MANIFEST, MANIFEST_SUM)
-    }
+def file_checksums(folder: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file below `folder` but the manifest, by relative POSIX path; `known` gives
+    those of files hashed as they were written (not read again)."""
+    checksums = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and relative not in (MANIFEST, MANIFEST_SUM):
+            checksums[relative] = (known or {}).get(relative) or sha256_of(path)
+    return checksums
+
+
+class CopyStopped(Exception):
+    """A copy was stopped before its end (the run it was for is ending)."""
+
+
+def copy_hashing(source: Path, target: Path, stop: threading.Event) -> str:
+    """Copy the regular file `source` to the new file `target` in 1 MiB chunks, with its times and
+    mode; returns the sha256 of the bytes written. Raises CopyStopped once `stop` is set, NotADump
+    for anything but a regular file (a FIFO is neither waited for nor read), OSError as the OS does."""
+    digest = hashlib.sha256()
+    with open(os.open(source, os.O_RDONLY | os.O_NONBLOCK), "rb") as reading:
+        if not stat.S_ISREG(os.fstat(reading.fileno()).st_mode):
+            raise NotADump(f"{source} is not a file")
+        with target.open("xb") as writing:
+            for chunk in iter(lambda: reading.read(CHUNK_BYTES), b""):
+                if stop.is_set():
+                    raise CopyStopped(str(source))
+                digest.update(chunk)
+                writing.write(chunk)
+    shutil.copystat(source, target)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -165,8 +194,12 @@ class BundleStore:
             path.unlink(missing_ok=True)
 
     @contextmanager
-    def creating(self, name: str, manifest: dict[str, Any]) -> Iterator[Path]:
-        """A temporary folder to fill; on success the manifest is added and it becomes the bundle."""
+    def creating(
+        self, name: str, manifest: dict[str, Any], known: dict[str, str] | None = None
+    ) -> Iterator[Path]:
+        """A temporary folder to fill; on success the manifest is added and it becomes the bundle.
+        `known`: the sha256 of files moved in that were hashed as they were written (`copy_hashing`),
+        by path in the bundle."""
         final = self.path_of(name)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -177,7 +210,7 @@ class BundleStore:
         try:
             yield partial
             pause_point("bundle-written")
-            manifest["files"] = file_checksums(partial)
+            manifest["files"] = file_checksums(partial, known)
             manifest["manifest_checksum"] = MANIFEST_SUM
             (partial / MANIFEST).write_text(manifest_text(versioned(manifest)))
             (partial / MANIFEST_SUM).write_text(f"{sha256_of(partial / MANIFEST)}  {MANIFEST}\n")

@@ -65,12 +65,14 @@ def take_inventory(
     digested: Iterable[RecordedTable] = (),
     *,
     columns_of: dict[str, set[str]] | None = None,
+    tables: set[str] | None = None,
 ) -> Inventory:
     """{`schema.table`: {"rows": n, "columns": {name: {"type", "non_null", "checksum"}}}}.
 
     `snapshots` maps a schema name (public, legacy) to its schema snapshot; `digested` are
     the row proof's digests of their tables, taken just now (`record_rows`). `columns_of`
     names the only columns to sum in some tables (`schema.table`: names); others get all.
+    `tables` names the only tables to read (`schema.table`); None reads all.
     """
     queries = []
     types: dict[str, dict[str, str]] = {}
@@ -80,6 +82,8 @@ def take_inventory(
             if (schema, name) in SKIPPED_TABLES:
                 continue
             qualified = f"{schema}.{name}"
+            if tables is not None and qualified not in tables:
+                continue
             wanted = (columns_of or {}).get(qualified)
             columns = [column for column in table.columns if wanted is None or column in wanted]
             item = recorded.get(qualified)

@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,9 +36,11 @@ from tooling.compliance.verification import VerificationReport
 from tooling.compliance.verification import verify_database
 from tooling.errors import CommandFailed
 from tooling.errors import ToolingError
+from tooling.fault_injection import pause_point
 from tooling.legacy.bundle_store import MIGRATED_DUMP
 from tooling.legacy.bundle_store import Bundle
 from tooling.legacy.bundle_store import BundleStore
+from tooling.legacy.bundle_store import copy_hashing
 from tooling.legacy.data_check import DataCheck
 from tooling.legacy.data_check import check_data
 from tooling.legacy.data_check import columns_to_sum
@@ -123,6 +126,7 @@ class LegacyOutcome:
     recorded_without_history: list[str] | None = None  # other apps' heads recorded, for a dump without one
     rehearsal: Rehearsal | None = None  # why a migration could not take the old data
     data_fixes: list[CustomMigration] = field(default_factory=list)  # reviewed data fixes run on the way
+    cleanup_interrupted: bool = False  # Ctrl-C came after the bundle was complete, during the clean-up
 
 
 def input_stem(path: Path) -> str:
@@ -161,8 +165,18 @@ def run_legacy(
     # The bundle keeps the original and a migrated dump (custom format: rarely larger).
     store.check_room(2 * path.stat().st_size if path.is_file() else 0)
     bundle_name = store.free_name(options.bundle or default_bundle_name(path), exact=bool(options.bundle))
-    with backend.django_session():
-        return migrated_legacy(backend, settings, path, options, store, bundle_name, report, progress)
+    bundled: list[LegacyOutcome] = []
+    try:
+        with backend.django_session():
+            return migrated_legacy(
+                backend, settings, path, options, store, bundle_name, report, progress, bundled)
+    except KeyboardInterrupt:
+        if not bundled:
+            raise
+        # Only the clean-up after a complete bundle was cut short (a scratch database left is
+        # removed by the next task).
+        bundled[0].cleanup_interrupted = True
+        return bundled[0]
 
 
 def migrated_legacy(
@@ -174,12 +188,14 @@ def migrated_legacy(
     bundle_name: str,
     report: Report,
     progress: Progress | None,
+    bundled: list[LegacyOutcome],
 ) -> LegacyOutcome:
-    """The body of `run_legacy`, run in one Django session."""
+    """The body of `run_legacy`, run in one Django session; a bundled outcome is added to `bundled`
+    as soon as the bundle is complete."""
     chosen = None
     if options.migration:
         chosen = read_registry(backend, settings).named(options.migration)
-    with loaded_legacy(
+    with original_copied(store, bundle_name, path) as original, loaded_legacy(
         backend, settings, path, keep=options.keep_scratch, progress=progress,
         source_encoding=options.source_encoding,
     ) as loaded:
@@ -200,34 +216,35 @@ def migrated_legacy(
                 return outcome
         # The drift conversion changed no data: the original rows are recorded as converted.
         rows = record_rows(backend, loaded.database, loaded.snapshot)
-        before = take_inventory(backend, loaded.database, {"public": loaded.snapshot}, rows)
-        if custom is None:
-            head = mole_head(migration_state(backend, loaded.database))
-            recorded = point_of_record(loaded.history, head, registry.custom_labels)
-            point = step_named(loaded.history, lineage.starting_point(recorded))
-            report(MigratingFrom(point.migration))
-        else:
-            point = apply_custom(backend, loaded, custom, report)
-        outcome.history_rewrite = rewrite_history(
-            backend, loaded.database, loaded.history, point, registry.custom_labels)
-        if outcome.history_rewrite and outcome.history_rewrite.changed:
-            report(HistoryRewritten(outcome.history_rewrite.describe()))
-        outcome.started_from = point.migration
-        fixes = registry.fixes_for(lineage.fingerprint)
-        if outcome.history_rewrite is None:
-            outcome.recorded_without_history = record_without_history(
-                backend, loaded.database, loaded.snapshot, point)
-            report(HistoryMissing(tuple(outcome.recorded_without_history)))
-        try:
-            outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
-        except CommandFailed as failure:
-            refuse_inconsistent_history(failure)
-            outcome.rehearsal = diagnose_failed_migrate(backend, loaded.database)
-            if outcome.rehearsal is None:
-                raise
-            outcome.status = "data_fix"
-            outcome.draft = write_data_fix(backend, settings, loaded, input_stem(path), outcome.rehearsal)
-            return outcome
+        with summed_beside(backend, loaded.database, loaded.snapshot, rows) as summed:
+            if custom is None:
+                head = mole_head(migration_state(backend, loaded.database))
+                recorded = point_of_record(loaded.history, head, registry.custom_labels)
+                point = step_named(loaded.history, lineage.starting_point(recorded))
+                report(MigratingFrom(point.migration))
+            else:
+                point = apply_custom(backend, loaded, custom, report)
+            outcome.history_rewrite = rewrite_history(
+                backend, loaded.database, loaded.history, point, registry.custom_labels)
+            if outcome.history_rewrite and outcome.history_rewrite.changed:
+                report(HistoryRewritten(outcome.history_rewrite.describe()))
+            outcome.started_from = point.migration
+            fixes = registry.fixes_for(lineage.fingerprint)
+            if outcome.history_rewrite is None:
+                outcome.recorded_without_history = record_without_history(
+                    backend, loaded.database, loaded.snapshot, point)
+                report(HistoryMissing(tuple(outcome.recorded_without_history)))
+            try:
+                outcome.data_fixes = migrate_from(backend, loaded.database, loaded.history, point, fixes)
+            except CommandFailed as failure:
+                refuse_inconsistent_history(failure)
+                outcome.rehearsal = diagnose_failed_migrate(backend, loaded.database)
+                if outcome.rehearsal is None:
+                    raise
+                outcome.status = "data_fix"
+                outcome.draft = write_data_fix(backend, settings, loaded, input_stem(path), outcome.rehearsal)
+                return outcome
+        before = summed()
         behind = sequences_behind(backend, loaded.database)
         set_past_max(backend, loaded.database, behind)
         outcome.sequences_set = [item.describe() for item in behind]
@@ -247,10 +264,46 @@ def migrated_legacy(
             dump_finished()
             report(Verified(len(outcome.data.losses)))
             counts = {"before": row_counts(before), "after": row_counts(after)}
-            outcome.bundle = write_bundle(
-                backend, store, bundle_name, loaded, custom, outcome, counts, dumped)
-        outcome.status = "bundled"
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                if not options.keep_scratch:  # pg_dump, its last reader, has ended
+                    beside.submit(backend.admin.drop_database, loaded.database)
+                outcome.bundle = write_bundle(
+                    backend, store, bundle_name, loaded, custom, outcome, counts, original(), dumped)
+                outcome.status = "bundled"
+                bundled.append(outcome)
+                pause_point("legacy-bundled")
         return outcome
+
+
+@contextmanager
+def original_copied(
+    store: BundleStore, bundle_name: str, path: Path
+) -> Iterator[Callable[[], tuple[Path, str]]]:
+    """A copy of the input at `path` for the bundle, made beside the bundles while the block runs
+    (loading leaves a core free): yields the call that waits for it and returns its path and
+    sha256. The copy is removed after the block unless the bundle took it in."""
+    stop = threading.Event()
+    with store.file_in_progress(bundle_name, "original") as copy, ThreadPoolExecutor(max_workers=1) as beside:
+        copying = beside.submit(copy_hashing, path, copy, stop)
+        try:
+            yield lambda: (copy, copying.result())
+        finally:
+            stop.set()
+
+
+@contextmanager
+def summed_beside(
+    backend: Backend, database: str, snapshot: Schema, rows: list[RecordedTable]
+) -> Iterator[Callable[[], Inventory]]:
+    """The inventory of `database` (`snapshot`) before the block changes it: yields the call that
+    returns it after the block. Tables without digests (`rows`) are read now; the others are summed
+    from their digests while the block runs (they are final; Django's work leaves a core free)."""
+    digested = {item.table for item in rows}
+    undigested = take_inventory(backend, database, {"public": snapshot},
+                                tables={f"public.{name}" for name in snapshot.tables} - digested)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        summed = beside.submit(take_inventory, backend, database, {"public": snapshot}, rows, tables=digested)
+        yield lambda: undigested | summed.result()
 
 
 @contextmanager
@@ -392,10 +445,11 @@ def write_bundle(
     custom: CustomMigration | None,
     outcome: LegacyOutcome,
     row_counts: dict[str, dict[str, int]],
+    original: tuple[Path, str],
     dumped: Path,
 ) -> Bundle:
-    """Write the bundle: original, custom migration, media, the migrated dump (`dumped`, moved in),
-    manifest and REPORT.md."""
+    """Write the bundle: the original (`original`: its copy and that copy's sha256, moved in),
+    custom migration, media, the migrated dump (`dumped`, moved in), manifest and REPORT.md."""
     source: LegacyInput = loaded.source
     manifest = {
         "name": name,
@@ -429,9 +483,11 @@ def write_bundle(
         "row_counts": row_counts,
         "migrated_dump": {"file": MIGRATED_DUMP, "format": DUMP_FORMAT},
     }
-    with store.creating(name, manifest) as folder:
+    copy, copy_sha256 = original
+    kept = f"original/{source.path.name}"
+    with store.creating(name, manifest, known={kept: copy_sha256}) as folder:
         (folder / "original").mkdir()
-        shutil.copy2(source.path, folder / "original" / source.path.name)
+        os.replace(copy, folder / kept)
         if custom or outcome.data_fixes:
             (folder / "migration").mkdir()
         for migration in ([custom] if custom else []) + outcome.data_fixes:

@@ -21,6 +21,7 @@ The digests detect accidental change (a migration's bug), not a forger: 64 bits,
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,20 @@ from schema.model import Schema
 from schema.model import Table
 from schema.quoting import identifier as quote_identifier
 from schema.quoting import literal as sql_literal
+from schema.quoting import qualified
 from tooling.server.backends import Backend
 
 if TYPE_CHECKING:
     from tooling.legacy.data_check import Place
 
 PROOF_SCHEMA = "mole_row_proof"
+# Sessions writing the digests at once (this tool's machines have two cores or more), and the size
+# from which a table's pages are shared among them (1 MiB: below, a session's start costs more).
+RECORDING_SESSIONS = 2
+SPLIT_PAGES = 128
+# Each session's rows are written by its own process only: parallel workers would only ship the
+# digests to it through one more queue. The query is read once: not worth compiling (JIT).
+SESSION_SETTINGS = "SET max_parallel_workers_per_gather = 0; SET jit = off;"
 SHOWN_KEYS = 3
 # Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
 SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
@@ -105,9 +114,13 @@ def key_digest(table: Table) -> str:
 def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[RecordedTable]:
     """Keep the digests of every row of `snapshot`'s tables (schema public) in `database`.
 
-    Tables without a primary key are left out (the inventory's sums cover them).
+    Tables without a primary key are left out (the inventory's sums cover them). The digests are
+    written by RECORDING_SESSIONS sessions at once, each in one transaction: PostgreSQL inserts a
+    CREATE TABLE AS's rows in one process whatever its plan, so one session keeps one core busy.
+    A table of SPLIT_PAGES pages or more is cut in ranges of its pages (PostgreSQL docs, "System
+    Columns": ctid), one per session, and its digest table is a view of their union.
     """
-    recorded, statements = [], [f"CREATE SCHEMA {PROOF_SCHEMA}"]
+    selects = {}  # each recorded table's digests, as a query
     for number, (name, table) in enumerate(sorted(snapshot.tables.items())):
         primary = table.primary_key
         if primary is None or ("public", name) in SKIPPED_TABLES:
@@ -115,15 +128,54 @@ def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[Recor
         item = RecordedTable(f"public.{name}", primary.columns, tuple(table.columns),
                              f"{PROOF_SCHEMA}.t{number}")
         digests = ", ".join(f"{digest(column)} AS d{index}" for index, column in enumerate(item.columns))
-        # Unlogged: the digests live as long as this run and need no crash safety (half the time).
-        statements.append(
-            f"CREATE UNLOGGED TABLE {item.proof} AS SELECT {key_columns(item.key)}, "
-            f"{key_digest(table)} AS key_digest, {digests} "
-            f"FROM public.{quote_identifier(name)}"
-        )
-        recorded.append(item)
-    backend.tools.statements(["BEGIN; " + "; ".join(statements) + "; COMMIT"], database=database)
-    return recorded
+        selects[item] = (f"SELECT {key_columns(item.key)}, {key_digest(table)} AS key_digest, {digests} "
+                         f"FROM {qualified('public', name)}")
+    pages = json.loads(backend.tools.value(
+        f"CREATE SCHEMA {PROOF_SCHEMA}; "
+        "SELECT json_object_agg(n.nspname || '.' || c.relname, "
+        "pg_relation_size(c.oid) / current_setting('block_size')::int) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'",
+        database=database,
+    ) or "{}")
+    sessions: list[list[str]] = [[] for _ in range(RECORDING_SESSIONS)]
+    loads = [0] * RECORDING_SESSIONS
+    views = []
+    # Largest first, each part to the least loaded session: the sessions end at about the same time.
+    for item, select in sorted(selects.items(), key=lambda pair: -pages.get(pair[0].table, 0)):
+        size = pages.get(item.table, 0)
+        parts = RECORDING_SESSIONS if size >= SPLIT_PAGES else 1
+        for part in range(parts):
+            target = item.proof if parts == 1 else f"{item.proof}_{part}"
+            condition = page_range(size, part, parts)
+            # Unlogged: the digests live as long as this run and need no crash safety (half the time).
+            statement = f"CREATE UNLOGGED TABLE {target} AS {select}{condition}"
+            session = loads.index(min(loads))
+            sessions[session].append(statement)
+            loads[session] += max(size // parts, 1)
+        if parts > 1:
+            union = " UNION ALL ".join(f"SELECT * FROM {item.proof}_{part}" for part in range(parts))
+            views.append(f"CREATE VIEW {item.proof} AS {union}")
+    scripts = [f"{SESSION_SETTINGS} BEGIN; {'; '.join(statements)}; COMMIT"
+               for statements in sessions if statements]
+    with ThreadPoolExecutor(max_workers=RECORDING_SESSIONS) as pool:
+        for finished in [pool.submit(backend.tools.statements, [script], database=database)
+                         for script in scripts]:
+            finished.result()
+    if views:
+        backend.tools.statements(["; ".join(views)], database=database)
+    return list(selects)
+
+
+def page_range(pages: int, part: int, parts: int) -> str:
+    """The WHERE clause of the `part`-th of `parts` ranges of a table's `pages` (none for the only
+    one). The first range is open below and the last above: rows in pages added since the count
+    are still read, by the last."""
+    if parts == 1:
+        return ""
+    low, high = pages * part // parts, pages * (part + 1) // parts
+    bounds = ([f"ctid >= '({low},0)'::tid"] if part > 0 else []) + (
+        [f"ctid < '({high},0)'::tid"] if part < parts - 1 else [])
+    return " WHERE " + " AND ".join(bounds)
 
 
 @dataclass(frozen=True)
