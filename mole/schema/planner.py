@@ -281,7 +281,9 @@ class AlignmentPlanner:
 
     def violations(self, table: str, constraint: Constraint) -> int:
         """Rows the new constraint would reject, counted on the legacy data (0 for a table created here)."""
-        if table in self.created:
+        if table in self.created or not self.has_columns(table, constraint.columns):
+            # Rows of a table made here, or values of a column added here (NULL, or what the
+            # review fills in): nothing in the legacy data to count.
             return 0
         source = self.legacy_name(table)
         columns = ", ".join(self.legacy_name(table, c) for c in constraint.columns)
@@ -298,16 +300,27 @@ class AlignmentPlanner:
             local = [f"t.{self.legacy_name(table, c)}" for c in constraint.columns]
             referenced = self.legacy_name(constraint.referenced_table)
             # The referenced columns are counted under today's names: a referenced table's
-            # renamed key columns would need the renames applied first.
+            # renamed key columns would need the renames applied first. Compared as text: this
+            # migration may change either side's type first (varchar keys to bigint, say).
             match = " AND ".join(
-                f"r.{q(ref)} = {col}" for ref, col in zip(constraint.referenced_columns, local)
+                f"r.{q(ref)}::text = {col}::text" for ref, col in zip(constraint.referenced_columns, local)
             )
             present = " AND ".join(f"{col} IS NOT NULL" for col in local)
+            if not self.has_columns(constraint.referenced_table, constraint.referenced_columns):
+                # The referenced rows or key columns are made by this migration: no value refers yet.
+                return self.count(f"SELECT count(*) FROM {source} AS t WHERE {present}")
             return self.count(
                 f"SELECT count(*) FROM {source} AS t WHERE {present} AND NOT EXISTS "
                 f"(SELECT 1 FROM {referenced} AS r WHERE {match})"
             )
         return 0
+
+    def has_columns(self, table: str, columns: tuple[str, ...]) -> bool:
+        """Whether the legacy table (under today's names, renames applied) has all `columns`:
+        False for a table or column this migration makes."""
+        existing = self.aligned.tables.get(table)
+        return table not in self.created and existing is not None and all(
+            column in existing.columns for column in columns)
 
     def rename_object(self, difference: Difference) -> Operation:
         """A constraint or index named by another Django version: renamed."""
