@@ -129,8 +129,10 @@ def test_legacy_pipeline_through_the_stand_in(compose_project):
     assert any(call[call.index("postgres") + 1:call.index("postgres") + 5] == [
         "pg_restore", "--no-owner", "--no-privileges", "--file=-"]
         for call in calls if "postgres" in call)
+    # The script, then the plain indexes it held back (held_indexes.py): each as the one load role.
     loads = [call for call in calls if "psql" in call and "--single-transaction" in call]
-    assert len(loads) == 1 and loads[0][loads[0].index("-e") + 1].startswith("PGUSER=mole_load_")
+    users = {call[call.index("-e") + 1] for call in loads}
+    assert len(loads) >= 2 and len(users) == 1 and users.pop().startswith("PGUSER=mole_load_")
     # Every Django step of the run (snapshots, migration state, migrate, checks) in one exec.
     django_execs = [call for call in calls if "exec" in call and "django" in call]
     assert django_execs == [compose(

@@ -16,11 +16,14 @@ How (the README's "What a dump can and cannot do" says it for users):
    the dump brought is refused (`dump_code`) before anything else touches the database.
 
 psql runs the whole script in one transaction and stops at the first error, so a dump
-that fails to load leaves an empty database, never half of one.
+that fails to load leaves an empty database, never half of one. Only its plain indexes are
+built after that transaction, two sessions at once (`held_indexes`); a failure there fails
+the load too, and the caller drops the scratch database either way.
 """
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from pglast import ast
 
 from schema.quoting import identifier as sql_identifier
 from schema.quoting import literal as sql_literal
+from schema.quoting import qualified
 from tooling.errors import CommandFailed
 from tooling.errors import DumpTooNew
 from tooling.errors import MissingExtension
@@ -47,6 +51,8 @@ from tooling.legacy.dump_policy import ExtensionRequest
 from tooling.legacy.dump_policy import extension_request
 from tooling.legacy.dump_policy import parsed
 from tooling.legacy.dump_policy import setting_value
+from tooling.legacy.held_indexes import HeldIndexes
+from tooling.legacy.held_indexes import build_held
 from tooling.legacy.inputs import CUSTOM
 from tooling.legacy.inputs import GZIP_SQL
 from tooling.legacy.inputs import LegacyInput
@@ -147,8 +153,16 @@ def load_dump(
             extension_tables=extension_tables(backend, database),
             source_encoding=encoding,
         )
+        indexes = HeldIndexes()
         with script_lines(backend, legacy, progress=progress) as lines:
-            run_script(backend, database, role, script_chunks(lines, policy, legacy), legacy.path.name)
+            chunks = script_chunks(lines, policy, legacy, indexes)
+            run_script(backend, database, role, chunks, legacy.path.name)
+        build_held(
+            indexes,
+            lambda tables: table_pages(backend, database, tables),
+            lambda chunks: run_script(backend, database, role, chunks, legacy.path.name),
+            policy.source_encoding or "UTF8",
+        )
     refuse_dump_code(
         backend, database, legacy.path.name, extensions=extensions, schemas=created_schemas | made_before
     )
@@ -332,6 +346,19 @@ def grant_extension_config(
     statements = [line for line in grants.stdout.splitlines() if line]
     if statements:
         backend.tools.statements(statements, database=database)
+
+
+def table_pages(backend: Backend, database: str, tables: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Pages of each of `tables` (schema, name; 0 for one that is not there)."""
+    ordered = sorted(tables)
+    names = ", ".join(sql_literal(qualified(schema, name)) for schema, name in ordered)
+    found = backend.tools.value(
+        "SELECT json_agg(coalesce(pg_relation_size(to_regclass(name)), 0) "
+        f"/ current_setting('block_size')::int ORDER BY number) FROM unnest(ARRAY[{names}]) "
+        "WITH ORDINALITY AS names(name, number)",
+        database=database,
+    )
+    return dict(zip(ordered, json.loads(found)))
 
 
 def run_script(

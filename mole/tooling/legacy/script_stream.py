@@ -17,6 +17,7 @@ from tooling.legacy.dump_policy import KEEP
 from tooling.legacy.dump_policy import SKIP
 from tooling.legacy.dump_policy import DumpPolicy
 from tooling.legacy.dump_policy import canonical_name
+from tooling.legacy.held_indexes import HeldIndexes
 from tooling.legacy.inputs import LegacyInput
 from tooling.legacy.psql_script import COPY_DATA
 from tooling.legacy.psql_script import COPY_END
@@ -31,10 +32,14 @@ CHUNK_BYTES = 1 << 20
 LOST_TRACK = "mole-loader lost track of the session settings"
 
 
-def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInput) -> Iterator[bytes]:
+def script_chunks(
+    lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInput, indexes: HeldIndexes | None = None
+) -> Iterator[bytes]:
     """The script as psql gets it, in ~1 MB chunks: psql's restricted mode first, then each piece
-    the policy keeps, unchanged. Raises NotADump at the end when pg_dump's closing line never
-    came: a dump cut short would otherwise load as a smaller, silently incomplete database.
+    the policy keeps, unchanged. Given `indexes`, plain CREATE INDEX statements are held back
+    there (held_indexes.py): sent later in the script, or left for building after it. Raises
+    NotADump at the end when pg_dump's closing line never came: a dump cut short would otherwise
+    load as a smaller, silently incomplete database.
     """
     source = legacy.path.name
     reader = ScriptReader(lines, source)
@@ -72,6 +77,12 @@ def script_chunks(lines: Iterable[bytes], policy: DumpPolicy, legacy: LegacyInpu
             if copying and decision.why == EXTENSION_DATA:
                 held = text
                 continue
+            # An empty statement (the script's end) does nothing an index could be needed for.
+            if indexes is not None and decision.action != SKIP and piece.body.strip(b" \t\r\n;"):
+                if indexes.takes(decision.node):
+                    indexes.hold(decision.node, text + settings_assertion(policy, piece.line))
+                    continue
+                text = indexes.passing(decision.node, text) + text
             if decision.action != SKIP and not copying:  # after COPY, psql reads data lines next
                 text += settings_assertion(policy, piece.line)
         pending.append(text)
