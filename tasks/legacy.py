@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from invoke import Exit
@@ -165,6 +166,8 @@ def legacy(
         report=lambda event: print(event_text(event)),
         progress=terminal_progress("Loading"),
     )
+    # The run's work is done, whatever its outcome: a Ctrl-C now would only hide what it found.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if keep_scratch:
         print(f"Kept the scratch database {outcome.scratch}.")
     if outcome.status == "data_fix":

@@ -45,28 +45,43 @@ def test_plain_indexes_are_held_until_a_statement_that_may_need_them_and_the_res
     assert b"t_last" not in sent and b"t_fk2" in sent
     assert [index.text.split(b"\n")[0] for index in held.indexes] == [
         b"CREATE INDEX t_last ON public.t USING gist (note);"]
-    assert [setting.strip() for setting in held.settings] == [
-        b"SET standard_conforming_strings = on;", b"SELECT pg_catalog.set_config('search_path', '', false);"]
+    # The script's last statement copies its session's settings for the building sessions.
+    assert sent.rstrip().endswith(b"WHERE source OPERATOR(pg_catalog.=) 'session';")
+    assert f"CREATE SCHEMA {held.schema};".encode() in sent
 
 
-def test_a_select_that_sets_a_setting_otherwise_stops_the_holding(tmp_path):
-    script = SCRIPT.replace(b"COMMENT ON INDEX public.t_lower IS 'described';",
-                            b"SELECT pg_catalog.set_config('search_path', 'public', false), 1 FROM public.t;")
-    source = tmp_path / "stopped.sql"
+def test_an_index_on_a_table_named_without_its_schema_or_a_temporary_one_is_sent_in_place(tmp_path):
+    """Another session would find another table (or none) under such a name."""
+    script = SCRIPT.replace(b"CREATE INDEX t_last ON public.t", b"CREATE INDEX t_last ON t").replace(
+        b"CREATE INDEX t_note ON public.t", b"CREATE INDEX t_note ON pg_temp.t")
+    source = tmp_path / "unqualified.sql"
     source.write_bytes(script)
     held = HeldIndexes()
-    lines = script.splitlines(keepends=True)
-    sent = b"".join(script_chunks(lines, DumpPolicy("stopped.sql"), detect(source), held))
-    assert held.stopped and held.indexes == [] and b"CREATE INDEX t_last" in sent
+    sent = b"".join(script_chunks(script.splitlines(keepends=True), DumpPolicy("unqualified.sql"),
+                                  detect(source), held))
+    assert held.indexes == [] and b"CREATE INDEX t_last ON t USING" in sent
+    assert sent.index(b"CREATE INDEX t_note") < sent.index(b"CREATE UNIQUE INDEX")
+    assert b"pg_settings" not in sent
 
 
-def test_an_index_built_after_the_load_is_read_with_the_settings_the_script_made(project, tmp_path):
-    """With standard_conforming_strings off, 'a\\\\b' is a, one backslash, b: the building session
-    replays the script's SETs before the index, so its predicate holds the same text."""
+def test_an_index_built_after_the_load_is_read_with_the_settings_the_script_left(project, tmp_path):
+    """With standard_conforming_strings off, 'a\\\\b' is a, one backslash, b; with DateStyle DMY
+    set by a prepared statement (no SET the loader could read), '01/02/2020' is the 1st of
+    February. The building sessions take the loading session's settings as the script left them,
+    so both indexes are what one psql session would have made; the settings' copy is gone after."""
     extra = (b"SET standard_conforming_strings = off;\n"
+             b"PREPARE dmy AS SELECT pg_catalog.set_config('DateStyle', 'ISO, DMY', false);\n"
+             b"EXECUTE dmy;\n"
              b"CREATE INDEX campaign_not_ab ON public.data_collection_campaign USING btree (name) "
-             b"WHERE ((name)::text <> 'a\\\\b'::text);\n")
-    source = dump_with(tmp_path, "escaped.sql", extra, after=LAST_STATEMENT)
+             b"WHERE ((name)::text <> 'a\\\\b'::text);\n"
+             b"CREATE INDEX campaign_since ON public.data_collection_campaign USING btree (name) "
+             b"WHERE (start_datetime > '01/02/2020 00:00+00'::timestamp with time zone);\n")
+    source = dump_with(tmp_path, "settings.sql", extra, after=LAST_STATEMENT)
     with loaded(project, source) as scratch:
-        [[definition]] = project.sql("SELECT pg_get_indexdef('public.campaign_not_ab'::regclass)", scratch)
-    assert definition.endswith("WHERE ((name)::text <> 'a\\b'::text)"), definition
+        [[escaped]] = project.sql("SELECT pg_get_indexdef('public.campaign_not_ab'::regclass)", scratch)
+        [[since]] = project.sql("SELECT pg_get_indexdef('public.campaign_since'::regclass)", scratch)
+        [[copies]] = project.sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'mole_held_%'",
+                                 scratch)
+    assert escaped.endswith("WHERE ((name)::text <> 'a\\b'::text)"), escaped
+    assert "'2020-02-01 " in since, since
+    assert copies == 0

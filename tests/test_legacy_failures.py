@@ -179,6 +179,14 @@ def test_bad_names_and_missing_migrations_are_refused(project):
     assert_refused(project, wrong, "handles the schema 868d5ec167db57f5")
 
 
+def test_a_fifo_or_a_folder_as_input_is_refused_at_once(project, tmp_path):
+    """Nothing writes to the FIFO: opening it to read would wait for ever."""
+    fifo = tmp_path / "old.sql"
+    os.mkfifo(fifo)
+    assert_refused(project, project.invoke("legacy", "--db", str(fifo)), f"{fifo} is not a file")
+    assert_refused(project, project.invoke("legacy", "--db", str(tmp_path)), f"cannot read {tmp_path}")
+
+
 def test_an_existing_bundle_is_never_overwritten(project):
     dump = str(EXAMPLES / "old_mole_0005.sql")
     project.invoke("legacy", "--db", dump, "--name", "first", check=True)

@@ -157,12 +157,16 @@ def load_dump(
         with script_lines(backend, legacy, progress=progress) as lines:
             chunks = script_chunks(lines, policy, legacy, indexes)
             run_script(backend, database, role, chunks, legacy.path.name)
-        build_held(
-            indexes,
-            lambda tables: table_pages(backend, database, tables),
-            lambda chunks: run_script(backend, database, role, chunks, legacy.path.name),
-            policy.source_encoding or "UTF8",
-        )
+        try:
+            build_held(
+                indexes,
+                lambda tables: table_pages(backend, database, tables),
+                lambda chunks: run_script(backend, database, role, chunks, legacy.path.name),
+            )
+        finally:
+            if indexes.indexes:  # the settings the script left, copied for the building sessions
+                dropped = f"DROP SCHEMA IF EXISTS {indexes.schema} CASCADE"
+                backend.tools.statements([dropped], database=database)
     refuse_dump_code(
         backend, database, legacy.path.name, extensions=extensions, schemas=created_schemas | made_before
     )

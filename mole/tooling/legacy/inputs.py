@@ -9,7 +9,9 @@ extracted. pg_dumpall output is refused.
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,13 +76,15 @@ def refuse_cluster_dump(path: Path, head: bytes) -> None:
 def detect(path: Path) -> LegacyInput:
     """Name the input's format from its content; refuse anything else in one line."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as stream:
+        # Non-blocking: a FIFO (or a device) is refused at once, neither waited for nor read.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise NotADump(f"{path} is not a file")
+            size = status.st_size
             head = stream.read(SNIFF_BYTES)
     except OSError as error:
         raise NotADump(f"cannot read {path}: {error.strerror}") from error
-    if not path.is_file():
-        raise NotADump(f"{path} is not a file")
     if not head:
         raise NotADump(f"{path} is empty")
     if head.startswith(b"PGDMP"):

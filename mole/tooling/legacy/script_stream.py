@@ -37,7 +37,8 @@ def script_chunks(
 ) -> Iterator[bytes]:
     """The script as psql gets it, in ~1 MB chunks: psql's restricted mode first, then each piece
     the policy keeps, unchanged. Given `indexes`, plain CREATE INDEX statements are held back
-    there (held_indexes.py): sent later in the script, or left for building after it. Raises
+    there (held_indexes.py): sent later in the script, or left for building after it, with the
+    session's settings copied by the script's last statement. Raises
     NotADump at the end when pg_dump's closing line never came: a dump cut short would otherwise
     load as a smaller, silently incomplete database.
     """
@@ -79,10 +80,10 @@ def script_chunks(
                 continue
             # An empty statement (the script's end) does nothing an index could be needed for.
             if indexes is not None and decision.action != SKIP and piece.body.strip(b" \t\r\n;"):
-                if indexes.takes(decision.node):
+                if indexes.takes(decision.node, text):
                     indexes.hold(decision.node, text + settings_assertion(policy, piece.line))
                     continue
-                text = indexes.passing(decision.node, text) + text
+                text = indexes.passing(decision.node) + text
             if decision.action != SKIP and not copying:  # after COPY, psql reads data lines next
                 text += settings_assertion(policy, piece.line)
         pending.append(text)
@@ -92,6 +93,8 @@ def script_chunks(
             pending, size = [], 0
     if not reader.saw_trailer:
         raise NotADump(f"{legacy.path} is truncated: it ends before pg_dump's 'dump complete' line")
+    if indexes is not None:
+        pending.append(indexes.settings_copied())
     yield b"".join(pending)
 
 
