@@ -46,21 +46,22 @@ def test_plain_indexes_are_held_until_a_statement_that_may_need_them_and_the_res
     assert [index.text.split(b"\n")[0] for index in held.indexes] == [
         b"CREATE INDEX t_last ON public.t USING gist (note);"]
     # The script's last statement copies its session's settings for the building sessions.
-    assert sent.rstrip().endswith(b"WHERE source OPERATOR(pg_catalog.=) 'session';")
+    assert sent.rstrip().endswith(b"NOT pg_catalog.starts_with(name, 'transaction_');")
     assert f"CREATE SCHEMA {held.schema};".encode() in sent
 
 
 def test_an_index_on_a_table_named_without_its_schema_or_a_temporary_one_is_sent_in_place(tmp_path):
     """Another session would find another table (or none) under such a name."""
     script = SCRIPT.replace(b"CREATE INDEX t_last ON public.t", b"CREATE INDEX t_last ON t").replace(
-        b"CREATE INDEX t_note ON public.t", b"CREATE INDEX t_note ON pg_temp.t")
+        b"CREATE INDEX t_note ON public.t", b"CREATE INDEX t_note ON pg_temp.t").replace(
+        b"CREATE INDEX t_lower ON public.t", b'CREATE INDEX t_lower ON U&"pg\\005ftemp".t')
     source = tmp_path / "unqualified.sql"
     source.write_bytes(script)
     held = HeldIndexes()
     sent = b"".join(script_chunks(script.splitlines(keepends=True), DumpPolicy("unqualified.sql"),
                                   detect(source), held))
     assert held.indexes == [] and b"CREATE INDEX t_last ON t USING" in sent
-    assert sent.index(b"CREATE INDEX t_note") < sent.index(b"CREATE UNIQUE INDEX")
+    assert sent.index(b"CREATE INDEX t_note") < sent.index(b"CREATE UNIQUE INDEX") < sent.index(b"t_lower")
     assert b"pg_settings" not in sent
 
 
@@ -85,3 +86,32 @@ def test_an_index_built_after_the_load_is_read_with_the_settings_the_script_left
     assert escaped.endswith("WHERE ((name)::text <> 'a\\b'::text)"), escaped
     assert "'2020-02-01 " in since, since
     assert copies == 0
+
+
+def test_defaults_a_function_gave_the_load_role_do_not_reach_the_building_sessions(project, tmp_path):
+    """A function may run ALTER ROLE ... SET for the load role: the loading session never had that
+    default, so the sessions that build its indexes must not have it either (reset before them)."""
+    extra = (b"CREATE FUNCTION public.dmy() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+             b"EXECUTE pg_catalog.format('ALTER ROLE %I SET \"DateStyle\" = %L', current_user, 'ISO, DMY'); "
+             b"END $$;\n"
+             b"SELECT public.dmy();\nDROP FUNCTION public.dmy();\n"
+             b"CREATE INDEX campaign_since ON public.data_collection_campaign USING btree (name) "
+             b"WHERE (start_datetime > '01/02/2020 00:00+00'::timestamp with time zone);\n")
+    source = dump_with(tmp_path, "role_default.sql", extra, after=LAST_STATEMENT)
+    with loaded(project, source) as scratch:
+        [[since]] = project.sql("SELECT pg_get_indexdef('public.campaign_since'::regclass)", scratch)
+    assert "'2020-01-02 " in since, since
+
+
+def test_a_transaction_setting_is_not_copied_to_the_building_sessions(project, tmp_path):
+    """SET TRANSACTION is only allowed before a transaction's first query: copied into a building
+    session, it would fail there though the loading session took it."""
+    index = b"CREATE INDEX campaign_named ON public.data_collection_campaign USING btree (name);\n"
+    source = dump_with(tmp_path, "isolation.sql", index, after=LAST_STATEMENT)
+    header = b"--\n-- PostgreSQL database dump\n--\n"
+    isolation = b"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n"
+    source.write_bytes(source.read_bytes().replace(header, header + isolation, 1))
+    with loaded(project, source) as scratch:
+        [[found]] = project.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'campaign_named'",
+                                scratch)
+    assert found == 1

@@ -60,6 +60,7 @@ from tooling.legacy.inputs import Progress
 from tooling.legacy.inputs import dumped_by as dumped_by_header
 from tooling.legacy.load_role import LoadRole
 from tooling.legacy.load_role import owning_role
+from tooling.legacy.load_role import reset_defaults
 from tooling.legacy.psql_script import META_COMMAND
 from tooling.legacy.psql_script import ScriptReader
 from tooling.legacy.script_stream import CHUNK_BYTES
@@ -157,6 +158,8 @@ def load_dump(
         with script_lines(backend, legacy, progress=progress) as lines:
             chunks = script_chunks(lines, policy, legacy, indexes)
             run_script(backend, database, role, chunks, legacy.path.name)
+        if indexes.indexes:
+            reset_defaults(backend, database, role.name)
         try:
             build_held(
                 indexes,

@@ -10,10 +10,13 @@ statement releases them into the script first, in their order.
 What is still held when the script ends would have run in the session as the script left it. So
 the script's last statement copies that session's own settings (pg_settings, source "session":
 search_path, standard_conforming_strings, whatever SET, set_config or a function changed) into a
-table of a private schema; after the script's transaction commits, BUILDING_SESSIONS sessions
-as the load role, each a psql in restricted mode, set those settings first and then build the
-indexes, each followed by the loader's settings check. Two sessions may build indexes of one
-table at once (CREATE INDEX takes a SHARE lock, PostgreSQL docs, "Explicit Locking").
+table of a private schema. After the script's transaction commits, the defaults a script may
+have given its role and database (ALTER ROLE or DATABASE ... SET, run by a function) are reset
+from outside, so a new session starts as the loading one did (load_role.reset_defaults); then
+BUILDING_SESSIONS sessions as the load role, each a psql in restricted mode, set the copied
+settings first and build the indexes, each followed by the loader's settings check. Two
+sessions may build indexes of one table at once (CREATE INDEX takes a SHARE lock, PostgreSQL
+docs, "Explicit Locking").
 """
 from __future__ import annotations
 
@@ -55,7 +58,8 @@ class HeldIndexes:
             isinstance(node, ast.IndexStmt) and bool(node.idxname)
             and not (node.unique or node.primary or node.isconstraint or node.concurrent)
             and node.relation.inh and not node.tableSpace and bool(node.relation.schemaname)
-            and b"pg_temp" not in text.lower()  # session-local objects: another session has none
+            # Session-local objects: another session has none.
+            and not node.relation.schemaname.lower().startswith("pg_temp") and b"pg_temp" not in text.lower()
         )
 
     def hold(self, node: ast.IndexStmt, text: bytes) -> None:
@@ -74,13 +78,14 @@ class HeldIndexes:
 
     def settings_copied(self) -> bytes:
         """The script's last statement when indexes are still held: the session's own settings
-        into `schema`.settings (every name qualified: a dump may put its own `=` first)."""
+        into `schema`.settings (every name qualified: a dump may put its own `=` first), but the
+        transaction's, which only its first statement may set."""
         if not self.indexes:
             return b""
         return (
             f"CREATE SCHEMA {self.schema}; CREATE TABLE {self.schema}.settings AS "
-            "SELECT name, setting FROM pg_catalog.pg_settings "
-            "WHERE source OPERATOR(pg_catalog.=) 'session';\n"
+            "SELECT name, setting FROM pg_catalog.pg_settings WHERE source OPERATOR(pg_catalog.=) "
+            "'session' AND NOT pg_catalog.starts_with(name, 'transaction_');\n"
         ).encode()
 
 

@@ -85,6 +85,19 @@ def retire(backend: Backend, database: str, role: str) -> None:
     backend.tools.statements([f"DROP ROLE IF EXISTS {quote_identifier(role)}"])
 
 
+def reset_defaults(backend: Backend, database: str, role: str) -> None:
+    """From outside, undo the defaults a script may have given its role and database (ALTER ROLE
+    or ALTER DATABASE ... SET or CONNECTION LIMIT, run by one of its functions): another session
+    of `role` must start as the first one did, on a fresh role and database."""
+    name, user = quote_identifier(database), quote_identifier(role)
+    backend.tools.statements([
+        f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1",
+        f"ALTER DATABASE {name} RESET ALL",
+        f"ALTER ROLE {user} RESET ALL",
+        f"ALTER ROLE {user} IN DATABASE {name} RESET ALL",
+    ])
+
+
 def scram_verifier(password: str) -> str:
     """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 7677; PostgreSQL docs,
     "Password Authentication"): given it in CREATE ROLE ... PASSWORD, the server keeps it as is.
