@@ -113,7 +113,7 @@ def build_held(
     pages = table_pages({index.table for index in held.indexes})
     alone = [index for index in held.indexes if pages.get(index.table, 0) >= ALONE_PAGES]
     alone.sort(key=lambda index: (-pages.get(index.table, 0), index.method == "btree"))
-    together = [index for index in held.indexes if index not in alone]
+    together = [index for index in held.indexes if pages.get(index.table, 0) < ALONE_PAGES]
     units = [[index] for index in alone] + ([together] if together else [])
     sessions = ThreadPoolExecutor(max_workers=BUILDING_SESSIONS)
     try:
