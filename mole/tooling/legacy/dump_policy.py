@@ -255,7 +255,7 @@ class DumpPolicy:
                                              "dumps that say SQL_ASCII (whose real encoding is unknown)")
                 self.client_encoding = self.source_encoding
                 return Decision(REPLACE, "client_encoding replaced by --source-encoding",
-                                f"SET client_encoding = '{self.source_encoding}';".encode(), node)
+                                f"SET client_encoding = '{self.source_encoding}';".encode())
             self.client_encoding = value
         return Decision(KEEP, node=node)
 

@@ -38,9 +38,9 @@ def script_chunks(
     """The script as psql gets it, in ~1 MB chunks: psql's restricted mode first, then each piece
     the policy keeps, unchanged. Given `indexes`, plain CREATE INDEX statements are held back
     there (held_indexes.py): sent later in the script, or left for building after it, with the
-    session's settings copied by the script's last statement. Raises
-    NotADump at the end when pg_dump's closing line never came: a dump cut short would otherwise
-    load as a smaller, silently incomplete database.
+    session's settings copied by the script's last statement. Raises NotADump at the end when
+    pg_dump's closing line never came: a dump cut short would otherwise load as a smaller,
+    silently incomplete database.
     """
     source = legacy.path.name
     reader = ScriptReader(lines, source)
