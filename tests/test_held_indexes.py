@@ -65,6 +65,20 @@ def test_an_index_on_a_table_named_without_its_schema_or_a_temporary_one_is_sent
     assert b"pg_settings" not in sent
 
 
+# An index whose date literal reads 1 February under DateStyle DMY, 2 January under MDY.
+SINCE = (b"CREATE INDEX campaign_since ON public.data_collection_campaign USING btree (name) "
+         b"WHERE (start_datetime > '01/02/2020 00:00+00'::timestamp with time zone);\n")
+
+
+def after_load(project, source, *indexes: str) -> list:
+    """`source` loaded: each named index's definition, then how many settings' copies are left."""
+    with loaded(project, source) as scratch:
+        found = [project.sql(f"SELECT pg_get_indexdef('public.{name}'::regclass)", scratch)[0][0]
+                 for name in indexes]
+        copies = project.sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'mole_held_%'", scratch)
+    return [*found, copies[0][0]]
+
+
 def test_an_index_built_after_the_load_is_read_with_the_settings_the_script_left(project, tmp_path):
     """With standard_conforming_strings off, 'a\\\\b' is a, one backslash, b; with DateStyle DMY
     set by a prepared statement (no SET the loader could read), '01/02/2020' is the 1st of
@@ -74,15 +88,9 @@ def test_an_index_built_after_the_load_is_read_with_the_settings_the_script_left
              b"PREPARE dmy AS SELECT pg_catalog.set_config('DateStyle', 'ISO, DMY', false);\n"
              b"EXECUTE dmy;\n"
              b"CREATE INDEX campaign_not_ab ON public.data_collection_campaign USING btree (name) "
-             b"WHERE ((name)::text <> 'a\\\\b'::text);\n"
-             b"CREATE INDEX campaign_since ON public.data_collection_campaign USING btree (name) "
-             b"WHERE (start_datetime > '01/02/2020 00:00+00'::timestamp with time zone);\n")
+             b"WHERE ((name)::text <> 'a\\\\b'::text);\n" + SINCE)
     source = dump_with(tmp_path, "settings.sql", extra, after=LAST_STATEMENT)
-    with loaded(project, source) as scratch:
-        [[escaped]] = project.sql("SELECT pg_get_indexdef('public.campaign_not_ab'::regclass)", scratch)
-        [[since]] = project.sql("SELECT pg_get_indexdef('public.campaign_since'::regclass)", scratch)
-        [[copies]] = project.sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'mole_held_%'",
-                                 scratch)
+    escaped, since, copies = after_load(project, source, "campaign_not_ab", "campaign_since")
     assert escaped.endswith("WHERE ((name)::text <> 'a\\b'::text)"), escaped
     assert "'2020-02-01 " in since, since
     assert copies == 0
@@ -94,12 +102,9 @@ def test_defaults_a_function_gave_the_load_role_do_not_reach_the_building_sessio
     extra = (b"CREATE FUNCTION public.dmy() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
              b"EXECUTE pg_catalog.format('ALTER ROLE %I SET \"DateStyle\" = %L', current_user, 'ISO, DMY'); "
              b"END $$;\n"
-             b"SELECT public.dmy();\nDROP FUNCTION public.dmy();\n"
-             b"CREATE INDEX campaign_since ON public.data_collection_campaign USING btree (name) "
-             b"WHERE (start_datetime > '01/02/2020 00:00+00'::timestamp with time zone);\n")
+             b"SELECT public.dmy();\nDROP FUNCTION public.dmy();\n" + SINCE)
     source = dump_with(tmp_path, "role_default.sql", extra, after=LAST_STATEMENT)
-    with loaded(project, source) as scratch:
-        [[since]] = project.sql("SELECT pg_get_indexdef('public.campaign_since'::regclass)", scratch)
+    since, _ = after_load(project, source, "campaign_since")
     assert "'2020-01-02 " in since, since
 
 
