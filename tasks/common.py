@@ -81,11 +81,20 @@ def reports_errors(body):
         try:
             return body(*args, **kwargs)
         except ToolingError as error:
-            raise Exit(f"error: {error}", code=EXIT_ERROR) from error
+            kept = f" (kept the scratch database {error.kept_database})" if error.kept_database else ""
+            raise Exit(f"error: {error}{kept}", code=EXIT_ERROR) from error
         except KeyboardInterrupt:
             raise Exit("interrupted", code=130) from None
 
     return task_body
+
+
+def required(value, option: str, task: str):
+    """`value`, given for `option` (`--db FILE`) of `task`; a missing one is bad input, refused in one
+    line with exit status 2 (invoke's own message for a missing argument exits 1)."""
+    if value is None:
+        raise Exit(f"error: {option} is required (invoke {task} --help)", code=EXIT_ERROR)
+    return value
 
 
 def refuses_dry(body):

@@ -12,6 +12,7 @@ from .common import BACKEND_HELP
 from .common import backend_of
 from .common import refuses_dry
 from .common import reports_errors
+from .common import required
 from .common import settings_of
 from .common import show_skipped
 from .common import terminal_progress
@@ -44,13 +45,14 @@ def bundle_store_of(c):
 )
 @reports_errors
 @refuses_dry
-def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
+def diff(c, db=None, against=None, json=None, backend=None, source_encoding=None):
     """List every schema difference of a dump against today's schema (exit 1 if any)."""
     from tooling.compliance.lineage import leaf_migration
     from tooling.compliance.reference_schema import reference_snapshot
     from tooling.legacy.diff import diff_schemas
     from tooling.legacy.loading import loaded_legacy
 
+    db = required(db, "--db FILE", "diff")
     chosen = backend_of(c, backend)
     settings = settings_of(c)
     with chosen.django_session(), loaded_legacy(
@@ -88,7 +90,7 @@ def diff(c, db, against=None, json=None, backend=None, source_encoding=None):
 )
 @reports_errors
 @refuses_dry
-def draft_migration(c, db, name, backend=None, source_encoding=None):
+def draft_migration(c, db=None, name=None, backend=None, source_encoding=None):
     """Write a draft custom migration that aligns a legacy dump with today's schema."""
     from tooling.legacy.draft import migration_name
     from tooling.legacy.draft import write_draft
@@ -96,6 +98,7 @@ def draft_migration(c, db, name, backend=None, source_encoding=None):
     from tooling.legacy.loading import loaded_legacy
     from tooling.legacy.registry import read_registry
 
+    db, name = required(db, "--db FILE", "draft-migration"), required(name, "--name NAME", "draft-migration")
     migration_name(name)  # refuse a bad name before loading anything
     chosen = backend_of(c, backend)
     settings = settings_of(c)
@@ -150,13 +153,14 @@ def print_draft(draft) -> None:
 @reports_errors
 @refuses_dry
 def legacy(
-    c, db, migration=None, name=None, allow_data_loss=False, keep_scratch=False, backend=None,
+    c, db=None, migration=None, name=None, allow_data_loss=False, keep_scratch=False, backend=None,
     source_encoding=None,
 ):
     """Migrate a legacy dump into a verified bundle (exit 3: a draft migration was written to review)."""
     from tooling.legacy.pipeline import LegacyOptions
     from tooling.legacy.pipeline import run_legacy
 
+    db = required(db, "--db FILE", "legacy")
     options = LegacyOptions(migration, name, bool(allow_data_loss), bool(keep_scratch), source_encoding)
     outcome = run_legacy(
         backend_of(c, backend),
@@ -256,11 +260,11 @@ def short_migration(label) -> str:
 @task(help={"name": "The bundle to check (see `invoke bundles`).", "backend": BACKEND_HELP})
 @reports_errors
 @refuses_dry
-def bundle_check(c, name, backend=None):
+def bundle_check(c, name=None, backend=None):
     """Re-check a bundle: every sha256, then restore its migrated dump in a scratch database and verify."""
     from tooling.legacy.bundle_check import check_bundle
 
-    bundle = bundle_store_of(c).get(name)
+    bundle = bundle_store_of(c).get(required(name, "--name NAME", "bundle-check"))
     chosen = backend_of(c, backend)
     checked = check_bundle(chosen, settings_of(c), bundle)
     files = len(bundle.manifest.get("files", {}))

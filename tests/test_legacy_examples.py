@@ -105,7 +105,7 @@ def test_a_new_divergence_gets_a_draft_which_once_reviewed_makes_the_pipeline_su
     [draft] = (project.root / "mole/data_collection/migrations").glob("*_legacy_divergent_draft.py")
     text = draft.read_text()
     assert "REVIEWED = False" in text and PLACEHOLDER in text
-    assert "1 rows of data_collection_campaign have NULL in description" in result.stdout
+    assert "1 row of data_collection_campaign has NULL in description" in result.stdout
     assert bundles_of(project) == [] and scratch_databases(project) == []
 
     unreviewed = project.invoke("legacy", "--db", dump)

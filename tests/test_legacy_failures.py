@@ -187,6 +187,31 @@ def test_a_fifo_or_a_folder_as_input_is_refused_at_once(project, tmp_path):
     assert_refused(project, project.invoke("legacy", "--db", str(tmp_path)), f"cannot read {tmp_path}")
 
 
+def test_a_missing_input_or_name_is_bad_input_in_one_line(project):
+    """Not invoke's own parse error (exit status 1): the tasks' rule for bad input."""
+    for argv, option in ((["legacy"], "--db FILE"), (["diff"], "--db FILE"),
+                         (["draft-migration", "--name", "x"], "--db FILE"),
+                         (["draft-migration", "--db", "old.sql"], "--name NAME"),
+                         (["bundle-check"], "--name NAME")):
+        assert_refused(project, project.invoke(*argv), f"{option} is required (invoke {argv[0]} --help)")
+
+
+def test_a_refused_load_with_keep_scratch_names_the_database_it_kept(project, tmp_path):
+    text = (EXAMPLES / "old_mole_0005.sql").read_text()
+    dump = tmp_path / "with_role.sql"
+    dump.write_text(text.replace("CREATE TABLE", "CREATE ROLE intruder;\nCREATE TABLE", 1))
+    result = project.invoke("legacy", "--db", str(dump), "--keep-scratch")
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    kept = re.search(r"CREATE ROLE acts on the server.* \(kept the scratch database (\S+)\)$", line)
+    assert kept, line
+    try:
+        found = project.sql(f"SELECT count(*) FROM pg_database WHERE datname = '{kept[1]}'", "postgres")
+        assert found == [(1,)]
+    finally:
+        project.sql(f'DROP DATABASE IF EXISTS "{kept[1]}"', "postgres")
+
+
 def test_an_existing_bundle_is_never_overwritten(project):
     dump = str(EXAMPLES / "old_mole_0005.sql")
     project.invoke("legacy", "--db", dump, "--name", "first", check=True)

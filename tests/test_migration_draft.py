@@ -52,11 +52,11 @@ def test_review_notes_count_duplicates_violations_unconvertible_and_kept_values(
     finally:
         connection.close()
     reviews = [step.review for step in steps if step.review]
-    assert any("1 rows of data_collection_location violate UNIQUE (name)" in r for r in reviews), reviews
+    assert any("1 row of data_collection_location violates UNIQUE (name)" in r for r in reviews), reviews
     assert any("2 rows of data_collection_clockphase violate CHECK" in r for r in reviews), reviews
     assert any("3 values of data_collection_pose.speed cannot be converted to double precision" in r
                for r in reviews), reviews
-    kept = "1 non-NULL values in data_collection_trial.weather_note are kept in legacy"
+    kept = "1 non-NULL value in data_collection_trial.weather_note is kept in legacy"
     assert any(kept in r for r in reviews), reviews
     # An entity is keyed by its name (varchar), not by an `id` it does not have.
     painted = "3 non-NULL values in data_collection_entity.paint are kept in legacy"

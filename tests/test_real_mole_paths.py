@@ -88,6 +88,11 @@ def test_a_divergent_real_dump_is_aligned_at_its_own_point_and_every_later_data_
     manifest = json.loads((project.root / "db_backups/bundles/dba/manifest.json").read_text())
     assert manifest["verification"]["ok"] and not manifest["data"]["losses"]
     assert manifest["started_from"] == POINT_0005
+    # The tables the migrations wrote into (0010's roles, Django's new permissions) were read again;
+    # the poses, untouched, kept their sums from before (row_versions.py).
+    unwritten = set(manifest["data"]["unwritten"])
+    assert "public.data_collection_pose" in unwritten
+    assert not unwritten & {"public.data_collection_entityeventrole", "public.auth_permission"}
     assert manifest["history_rewritten"] == {"removed": ["data_collection.0003_regions"],
                                              "added": ["data_collection.0003_region"]}
     assert project.invoke("makemigrations", "--check").returncode == 0

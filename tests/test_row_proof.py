@@ -18,6 +18,7 @@ from tooling.legacy.row_proof import SPLIT_PAGES
 from tooling.legacy.row_proof import compare_rows
 from tooling.legacy.row_proof import drop_proof
 from tooling.legacy.row_proof import record_rows
+from tooling.legacy.row_versions import mark_boundary
 from tooling.server.database_facts import schema_snapshot
 
 TABLE = """
@@ -36,13 +37,16 @@ def backend(server, tmp_path_factory):
 
 def recorded_then_migrated(backend, database: str, before_sql: str, migration_sql: str):
     """TABLE and `before_sql` made in `database`, its rows recorded and summed, then changed by
-    `migration_sql`: (recorded tables, the data check after, the inventory after)."""
+    `migration_sql`: (recorded tables, the data check after, the inventory after). As in the
+    pipeline, a table the migration wrote no row into keeps its inventory (row_versions.py)."""
     backend.tools.statements([TABLE + before_sql], database=database)
     snapshot = schema_snapshot(backend, database)
+    boundary = mark_boundary(backend, database)
     recorded = record_rows(backend, database, snapshot)
     before = take_inventory(backend, database, {"public": snapshot}, recorded)
     backend.tools.statements([migration_sql], database=database)
-    data, after = data_after(backend, database, before, {"public": schema_snapshot(backend, database)})
+    data, after = data_after(backend, database, before, {"public": schema_snapshot(backend, database)},
+                             boundary)
     return recorded, data, after
 
 

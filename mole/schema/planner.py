@@ -23,6 +23,7 @@ from .custom_migration import LEGACY_SCHEMA
 from .differences import Change
 from .differences import Difference
 from .differences import DifferenceKind as Kind
+from .django_drift import plural_of
 from .model import Column
 from .model import Constraint
 from .model import ConstraintKind
@@ -202,7 +203,9 @@ class AlignmentPlanner:
     def move_table(self, table: str) -> Operation:
         """An extra table: moved into the legacy schema with its rows (never dropped)."""
         rows = self.count(f"SELECT count(*) FROM {self.legacy_name(table)}")
-        review = f"{table} holds {rows} rows; they are kept in {LEGACY_SCHEMA}.{table}, outside Mole's schema"
+        kept = "it is" if rows == 1 else "they are"
+        review = (f"{table} holds {counted(rows, 'row')}; {kept} kept in {LEGACY_SCHEMA}.{table}, "
+                  "outside Mole's schema")
         return MoveTableAside(table, rows, review if rows else "")
 
     def move_column(self, table: str, column: Column) -> Operation:
@@ -216,7 +219,8 @@ class AlignmentPlanner:
         key = primary.columns if primary else ("ctid",)
         operation = KeepColumnAside(table, column, key, values)
         return operation.with_review(
-            f"{values} non-NULL values in {table}.{column.name} are kept in "
+            f"{counted(values, 'non-NULL value')} in {table}.{column.name} "
+            f"{'is' if values == 1 else 'are'} kept in "
             f"{LEGACY_SCHEMA}.{operation.kept}, "
             f"keyed by {', '.join(key)}"
         )
@@ -229,7 +233,7 @@ class AlignmentPlanner:
         if not rows:
             return AddColumn(table, column)
         return AddColumn(table, column, fill=True).with_review(
-            f"{table} has {rows} rows and the new NOT NULL column {column.name} has no default: "
+            f"{table} has {counted(rows, 'row')} and the new NOT NULL column {column.name} has no default: "
             "replace the NULL marked REVIEW in the SQL with the value they should get"
         )
 
@@ -242,7 +246,7 @@ class AlignmentPlanner:
             f"WHERE {source} IS NOT NULL AND NOT pg_temp.mole_convertible({source}::text, {literal(want)})"
         )
         operation = AlterColumnType(table, column, want, difference.actual)
-        note = (f"{invalid} values of {table}.{column} cannot be converted to {want}: "
+        note = (f"{counted(invalid, 'value')} of {table}.{column} cannot be converted to {want}: "
                 "fix them or write a USING expression")
         return operation.with_review(note) if invalid else operation
 
@@ -263,8 +267,8 @@ class AlignmentPlanner:
         if not nulls:
             return SetNotNull(table, column)
         return SetNotNull(table, column, fill=True).with_review(
-            f"{nulls} rows of {table} have NULL in {column}: replace the NULL marked REVIEW "
-            "in the SQL with the value they should get before SET NOT NULL"
+            f"{counted(nulls, 'row')} of {table} {'has' if nulls == 1 else 'have'} NULL in {column}: replace "
+            "the NULL marked REVIEW in the SQL with the value they should get before SET NOT NULL"
         )
 
     def write_by_hand(self, difference: Difference) -> Operation:
@@ -276,7 +280,9 @@ class AlignmentPlanner:
         """A missing constraint, reviewed when legacy rows violate it (counted)."""
         violations = self.violations(table, constraint)
         operation = AddConstraint(table, constraint)
-        note = f"{violations} rows of {table} violate {constraint.definition}: fix them before this step"
+        violate = "violates" if violations == 1 else "violate"
+        note = (f"{counted(violations, 'row')} of {table} {violate} {constraint.definition}: "
+                "fix them before this step")
         return operation.with_review(note) if violations else operation
 
     def violations(self, table: str, constraint: Constraint) -> int:
@@ -328,3 +334,8 @@ class AlignmentPlanner:
         if difference.kind is Kind.INDEX_NAME:
             return RenameIndex(table, have, want)
         return RenameConstraint(table, have, want)
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 row`, `3 rows`: a review's count with its noun."""
+    return f"{count} {plural_of(count, noun)}"

@@ -7,6 +7,9 @@ from pathlib import PurePath
 class ToolingError(Exception):
     """Base class: anything the tasks report as one clear line and a non-zero exit."""
 
+    # The scratch database a failed run kept, as asked (`--keep-scratch`): the line names it.
+    kept_database: str | None = None
+
 
 class CommandFailed(ToolingError):
     """A child process (manage.py, psql, pg_dump, ...) exited non-zero."""

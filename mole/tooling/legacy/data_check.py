@@ -48,6 +48,8 @@ class DataCheck:
     grown: list[str] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)
     unproven: list[str] = field(default_factory=list)
+    # Tables nothing wrote a row into during the migration: their inventory is the one from before.
+    unwritten: list[str] = field(default_factory=list)
     # Losses the row proof will name by key, if it covers their table: {(table, column or None): message}
     suspects: dict[tuple[str, str | None], str] = field(default_factory=dict)
     # {"schema.table": {"table": its place after, "columns": {column: name there}, "compare": [columns],
@@ -64,6 +66,7 @@ class DataCheck:
             "grown": self.grown,
             "filled": self.filled,
             "unproven": self.unproven,
+            "unwritten": self.unwritten,
         }
 
 

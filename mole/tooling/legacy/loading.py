@@ -20,6 +20,7 @@ from tooling.compliance.lineage import match_lineage
 from tooling.compliance.lineage import schema_lineage
 from tooling.debris import work_folder
 from tooling.errors import NotAMoleDatabase
+from tooling.errors import ToolingError
 from tooling.fault_injection import pause_point
 from tooling.legacy.dump_loading import LoadReport
 from tooling.legacy.dump_loading import load_dump
@@ -70,14 +71,19 @@ def loaded_legacy(
             extracted = extract_archive(source, work)
             loadable, media = extracted.sql, extracted.media
         with backend.admin.scratch_database("legacy", keep=keep) as database:
-            load = load_dump(backend, loadable, database, progress, source_encoding=source_encoding)
-            snapshot = schema_snapshot(backend, database)
-            pause_point("legacy-loaded")
-            if not app_tables(snapshot).tables:
-                raise NotAMoleDatabase(
-                    f"{path} loaded, but it is not a Mole database: it has no data_collection tables"
-                )
-            lineage = match_lineage(history, snapshot)
-            yield LoadedLegacy(source, loadable, database, snapshot, media, load, history, lineage)
+            try:
+                load = load_dump(backend, loadable, database, progress, source_encoding=source_encoding)
+                snapshot = schema_snapshot(backend, database)
+                pause_point("legacy-loaded")
+                if not app_tables(snapshot).tables:
+                    raise NotAMoleDatabase(
+                        f"{path} loaded, but it is not a Mole database: it has no data_collection tables"
+                    )
+                lineage = match_lineage(history, snapshot)
+                yield LoadedLegacy(source, loadable, database, snapshot, media, load, history, lineage)
+            except ToolingError as error:
+                if keep:
+                    error.kept_database = database
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)

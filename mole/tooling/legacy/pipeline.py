@@ -80,6 +80,9 @@ from tooling.legacy.row_proof import RecordedTable
 from tooling.legacy.row_proof import compare_rows
 from tooling.legacy.row_proof import drop_proof
 from tooling.legacy.row_proof import record_rows
+from tooling.legacy.row_versions import RowBoundary
+from tooling.legacy.row_versions import mark_boundary
+from tooling.legacy.row_versions import unwritten_tables
 from tooling.manifests import utc_timestamp
 from tooling.process import Completed
 from tooling.server.backends import Backend
@@ -214,7 +217,9 @@ def migrated_legacy(
                 outcome.status = "draft"
                 outcome.draft = write_draft(backend, settings, loaded, input_stem(path))
                 return outcome
-        # The drift conversion changed no data: the original rows are recorded as converted.
+        # The drift conversion changed no data: the original rows are recorded as converted. What
+        # is written after the boundary is read again after the migration; the rest is not.
+        boundary = mark_boundary(backend, loaded.database)
         rows = record_rows(backend, loaded.database, loaded.snapshot)
         with summed_beside(backend, loaded.database, loaded.snapshot, rows) as summed:
             if custom is None:
@@ -254,7 +259,7 @@ def migrated_legacy(
             # check (psql) runs beside the verification (mostly Django's work).
             schemas = schema_snapshots(backend, loaded.database, VERIFIED_SCHEMAS)
             with ThreadPoolExecutor(max_workers=1) as beside:
-                checked = beside.submit(data_after, backend, loaded.database, before, schemas)
+                checked = beside.submit(data_after, backend, loaded.database, before, schemas, boundary)
                 outcome.verification = verify_database(backend, settings, loaded.database, schemas=schemas)
                 outcome.data, after = checked.result()
             prove_rows(backend, loaded.database, rows, outcome.data)
@@ -406,16 +411,29 @@ def parent_point(history: list[LineageStep], custom: CustomMigration) -> str:
 
 
 def data_after(
-    backend: Backend, database: str, before: Inventory, schemas: dict[str, Schema]
+    backend: Backend, database: str, before: Inventory, schemas: dict[str, Schema],
+    boundary: RowBoundary | None = None,
 ) -> tuple[DataCheck, Inventory]:
     """The data check of `database` as it is now (`schemas`: its snapshots by schema name) against
     `before`, and the inventory it read. New columns of the original tables are summed only when
-    something looks lost: it may have moved there."""
-    after = take_inventory(backend, database, schemas, columns_of=columns_to_sum(before, schemas))
+    something looks lost: it may have moved there. A table nothing wrote into since `boundary`
+    (taken before `before`'s digests) keeps its inventory from `before` and is not read again."""
+    present = {f"{schema}.{name}": set(table.columns)
+               for schema, snapshot in schemas.items() for name, table in snapshot.tables.items()}
+    unwritten = set()
+    if boundary is not None:
+        unwritten = unwritten_tables(backend, database, boundary, row_counts(before), present)
+    after = {name: before[name] for name in unwritten} | take_inventory(
+        backend, database, schemas, columns_of=columns_to_sum(before, schemas),
+        tables=set(present) - unwritten)
     data = check_data(before, after)
     if data.losses:
-        after = take_inventory(backend, database, schemas)
+        # Every column is summed now: a table keeps its inventory only if it has no new column.
+        unwritten = {name for name in unwritten if present[name] == set(before[name]["columns"])}
+        after = {name: before[name] for name in unwritten} | take_inventory(
+            backend, database, schemas, tables=set(present) - unwritten)
         data = check_data(before, after)
+    data.unwritten = sorted(unwritten)
     return data, after
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schema.django_drift import plural_of
+
 
 def load_lines(load: dict[str, Any]) -> list[str]:
     """The load, as the README's "What a dump can and cannot do" describes it."""
@@ -96,6 +98,10 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "whose row count and, in every original column, number of values and sum of those digests are "
         "the same after the migration is proven whole by them; in any other table each original row was "
         "looked up by its key and each of its non-NULL values compared wherever its column went."
+        + (f" {len(data['unwritten'])} {plural_of(len(data['unwritten']), 'table')} the migrations wrote no "
+           "row into (every row version older than the digests, by PostgreSQL's xmin; the same row "
+           "count, columns and types) kept their sums without being read again."
+           if data.get("unwritten") else "")
         + (" What was not compared row by row, and why, is listed below." if data.get("unproven") else ""),
     ]
     for title, key in (

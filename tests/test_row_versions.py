@@ -1,0 +1,56 @@
+"""A table the migration wrote no row into keeps its inventory from before the migration and is
+not read again (tooling/legacy/row_versions.py), but only when nothing about its rows, its key or
+its columns' text can have changed: each test changes a table the way a migration might, without
+writing a row where it can, and checks that the change is still found.
+"""
+
+from __future__ import annotations
+
+import test_row_proof
+from test_row_proof import proof_after
+
+backend = test_row_proof.backend  # the module-scoped fixture: a project copy on the test server
+POSES = "public.data_collection_pose"
+
+
+def test_a_table_nothing_wrote_into_is_not_read_again_and_one_written_row_makes_it_read(backend):
+    data, differences, _ = proof_after(backend, "SELECT 1")
+    assert data.unwritten == [POSES] and differences == [] and data.losses == []
+    # The same value written again is a new row version: the table is read, and found whole.
+    data, differences, _ = proof_after(backend, "UPDATE data_collection_pose SET note = note WHERE id = 5")
+    assert data.unwritten == [] and differences == [] and data.losses == []
+    assert data.places[POSES]["same_sums"]
+
+
+def test_deleted_rows_are_found_though_no_row_was_written(backend):
+    data, differences, _ = proof_after(backend, "DELETE FROM data_collection_pose WHERE id IN (3, 4)")
+    assert data.unwritten == []
+    assert differences == [f"{POSES}: 2 original rows missing (first keys: 3, 4)"]
+
+
+def test_a_column_added_without_a_rewrite_keeps_the_table_unread_a_renamed_one_does_not(backend):
+    data, _, _ = proof_after(backend, "ALTER TABLE data_collection_pose ADD COLUMN speed float8 DEFAULT 0")
+    assert data.unwritten == [POSES] and data.losses == []
+    data, _, _ = proof_after(backend, "ALTER TABLE data_collection_pose RENAME COLUMN note TO remark")
+    assert data.unwritten == []
+    assert data.moved == [f"{POSES}.note -> {POSES}.remark"]
+
+
+def test_a_type_changed_without_a_rewrite_is_reported_as_converted(backend):
+    """text to varchar is binary coercible: PostgreSQL writes no row, but the column's type is new."""
+    data, _, _ = proof_after(backend, "ALTER TABLE data_collection_pose ALTER COLUMN note TYPE varchar")
+    assert data.unwritten == []
+    assert data.converted == [f"{POSES}.note: text -> character varying"]
+
+
+def test_an_enum_label_renamed_in_place_changes_values_and_is_found(backend):
+    """ALTER TYPE ... RENAME VALUE changes the text of every value with that label and writes no
+    row: a table with a column of a type that is not a base type is always read again."""
+    sources = ("CREATE TYPE source_kind AS ENUM ('gps', 'rtk'); "
+               "CREATE TABLE data_collection_source (id integer PRIMARY KEY, kind source_kind); "
+               "INSERT INTO data_collection_source SELECT n, 'gps' FROM generate_series(1, 10) AS n;")
+    data, differences, _ = proof_after(backend, "ALTER TYPE source_kind RENAME VALUE 'gps' TO 'GPS'",
+                                       before_sql=sources)
+    assert data.unwritten == [POSES]
+    assert differences == [
+        "public.data_collection_source.kind: 10 original values changed (first keys: 1, 2, 3)"]
