@@ -54,3 +54,12 @@ def test_an_enum_label_renamed_in_place_changes_values_and_is_found(backend):
     assert data.unwritten == [POSES]
     assert differences == [
         "public.data_collection_source.kind: 10 original values changed (first keys: 1, 2, 3)"]
+
+
+def test_a_table_without_columns_is_counted_and_kept(backend):
+    """`CREATE TABLE t ()` is valid SQL a dump may hold: its rows are still counted."""
+    bare = "CREATE TABLE data_collection_bare (); INSERT INTO data_collection_bare DEFAULT VALUES;"
+    data, _, _ = proof_after(backend, "SELECT 1", before_sql=bare)
+    assert "public.data_collection_bare" in data.unwritten and data.losses == []
+    data, _, _ = proof_after(backend, "DELETE FROM data_collection_bare", before_sql=bare)
+    assert data.losses == ["public.data_collection_bare: 1 of 1 rows deleted"]

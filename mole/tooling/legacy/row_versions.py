@@ -30,12 +30,12 @@ IDENTITIES = f"""
 SELECT coalesce(json_object_agg(n.nspname || '.' || c.relname, json_build_object(
     'relation', c.oid::int8,
     'key', (SELECT k.conkey FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p'),
-    'columns', (SELECT json_object_agg(a.attname, json_build_array(
+    'columns', coalesce((SELECT json_object_agg(a.attname, json_build_array(
                     a.attnum, a.atttypid::int8, a.atttypmod, a.attgenerated, t.typtype,
                     coalesce(e.typtype::text, '')))
                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                 LEFT JOIN pg_type e ON e.oid = t.typelem
-                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))), '{{}}')
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{{}}'))), '{{}}')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = {sql_literal(SCHEMA)} AND c.relkind = 'r'
 """
