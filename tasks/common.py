@@ -92,7 +92,7 @@ def reports_errors(body):
 def required(value, option: str, task: str):
     """`value`, given for `option` (`--db FILE`) of `task`; a missing one is bad input, refused in one
     line with exit status 2 (invoke's own message for a missing argument exits 1)."""
-    if value is None:
+    if not value:  # an empty value (`--db ''`) names nothing either
         raise Exit(f"error: {option} is required (invoke {task} --help)", code=EXIT_ERROR)
     return value
 

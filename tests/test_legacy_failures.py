@@ -189,7 +189,8 @@ def test_a_fifo_or_a_folder_as_input_is_refused_at_once(project, tmp_path):
 
 def test_a_missing_input_or_name_is_bad_input_in_one_line(project):
     """Not invoke's own parse error (exit status 1): the tasks' rule for bad input."""
-    for argv, option in ((["legacy"], "--db FILE"), (["diff"], "--db FILE"),
+    for argv, option in ((["legacy"], "--db FILE"), (["legacy", "--db", ""], "--db FILE"),
+                         (["diff"], "--db FILE"),
                          (["draft-migration", "--name", "x"], "--db FILE"),
                          (["draft-migration", "--db", "old.sql"], "--name NAME"),
                          (["bundle-check"], "--name NAME")):

@@ -89,7 +89,7 @@ def test_an_original_row_swapped_for_a_new_one_is_missing(backend):
         DELETE FROM data_collection_pose WHERE id = 42;
         INSERT INTO data_collection_pose VALUES (201, 'gps', 1, 'a'), (202, 'gps', 2, 'b');
     """)
-    assert differences == ["public.data_collection_pose: 1 original rows missing (first keys: 42)"]
+    assert differences == ["public.data_collection_pose: 1 original row missing (first keys: 42)"]
 
 
 def test_a_filled_column_whose_existing_value_changed_is_a_loss(backend):
@@ -99,7 +99,7 @@ def test_a_filled_column_whose_existing_value_changed_is_a_loss(backend):
     """)
     assert any(item.startswith("public.data_collection_pose.source: 100 NULLs given values")
                for item in data.filled)
-    assert differences == ["public.data_collection_pose.source: 1 original values changed (first keys: 10)"]
+    assert differences == ["public.data_collection_pose.source: 1 original value changed (first keys: 10)"]
 
 
 def test_a_renamed_column_is_compared_under_its_new_name(backend):
@@ -141,7 +141,7 @@ def test_a_conversion_that_changes_values_is_a_loss_and_one_that_keeps_them_is_n
     """)
     assert data.converted == ["public.data_collection_pose.id: integer -> bigint",
                               "public.data_collection_pose.x: double precision -> numeric"]
-    assert differences == ["public.data_collection_pose.x: 1 original values changed (first keys: 5)"]
+    assert differences == ["public.data_collection_pose.x: 1 original value changed (first keys: 5)"]
     assert data.losses == differences
 
 
@@ -157,7 +157,7 @@ def test_text_rewritten_by_a_conversion_to_json_is_reported_as_converted(backend
 
 def test_a_changed_value_is_named_by_its_key_not_guessed_from_sums(backend):
     data, _, _ = proof_after(backend, "UPDATE data_collection_pose SET x = x + 1e-9 WHERE id = 77")
-    assert data.losses == ["public.data_collection_pose.x: 1 original values changed (first keys: 77)"]
+    assert data.losses == ["public.data_collection_pose.x: 1 original value changed (first keys: 77)"]
 
 
 def test_a_changed_column_is_not_taken_for_another_tables_column_with_equal_sums(backend):
@@ -168,7 +168,7 @@ def test_a_changed_column_is_not_taken_for_another_tables_column_with_equal_sums
     change = "UPDATE data_collection_pose SET note = 'x' WHERE id = 2"
     data, differences, _ = proof_after(backend, change, before_sql=twin)
     assert data.moved == []
-    assert "public.data_collection_pose.note: 1 original values changed (first keys: 2)" in differences
+    assert "public.data_collection_pose.note: 1 original value changed (first keys: 2)" in differences
 
 
 def test_geometry_is_compared_exactly_coordinates_and_srid_under_a_text_key(backend):
@@ -193,8 +193,8 @@ def test_a_table_that_lost_its_primary_key_is_compared_with_its_rows_as_they_are
               "UPDATE data_collection_pose SET note = 'x' WHERE id = 3; "
               "DELETE FROM data_collection_pose WHERE id = 4")
     data, differences, unproven = proof_after(backend, change)
-    assert differences == ["public.data_collection_pose: 1 original rows missing (first keys: 4)",
-                           "public.data_collection_pose.note: 1 original values changed (first keys: 3)"]
+    assert differences == ["public.data_collection_pose: 1 original row missing (first keys: 4)",
+                           "public.data_collection_pose.note: 1 original value changed (first keys: 3)"]
     assert unproven == [] and data.losses == differences
 
 

@@ -234,7 +234,7 @@ class AlignmentPlanner:
             return AddColumn(table, column)
         return AddColumn(table, column, fill=True).with_review(
             f"{table} has {counted(rows, 'row')} and the new NOT NULL column {column.name} has no default: "
-            "replace the NULL marked REVIEW in the SQL with the value they should get"
+            "replace the NULL marked REVIEW in the SQL with the value to fill in"
         )
 
     def change_type(self, difference: Difference) -> Operation:
@@ -268,7 +268,7 @@ class AlignmentPlanner:
             return SetNotNull(table, column)
         return SetNotNull(table, column, fill=True).with_review(
             f"{counted(nulls, 'row')} of {table} {'has' if nulls == 1 else 'have'} NULL in {column}: replace "
-            "the NULL marked REVIEW in the SQL with the value they should get before SET NOT NULL"
+            "the NULL marked REVIEW in the SQL with the value to fill in before SET NOT NULL"
         )
 
     def write_by_hand(self, difference: Difference) -> Operation:
@@ -282,7 +282,7 @@ class AlignmentPlanner:
         operation = AddConstraint(table, constraint)
         violate = "violates" if violations == 1 else "violate"
         note = (f"{counted(violations, 'row')} of {table} {violate} {constraint.definition}: "
-                "fix them before this step")
+                "fix the data before this step")
         return operation.with_review(note) if violations else operation
 
     def violations(self, table: str, constraint: Constraint) -> int:

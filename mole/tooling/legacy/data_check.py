@@ -137,7 +137,8 @@ def check_data(before: Inventory, after: Inventory) -> DataCheck:
         grown = rows_after > table["rows"]
         if rows_after < table["rows"]:
             deleted = table["rows"] - rows_after
-            result.suspects[(name, None)] = f"{name}: {deleted} of {table['rows']} rows deleted"
+            result.suspects[(name, None)] = (f"{name}: {deleted} of {table['rows']} "
+                                             f"{plural_of(table['rows'], 'row')} deleted")
         elif grown:
             # Sums over rows cannot match with rows added: the row proof compares the original ones.
             added = rows_after - table["rows"]
@@ -219,8 +220,8 @@ def check_column(
 
 def fill_reported(result: DataCheck, name: str, column: str, filled: int, original: int) -> None:
     """Record that a migration gave values to NULLs of a column (0006 fills pose sources)."""
-    result.filled.append(f"{name}.{column}: {filled} NULLs given values by a migration; "
-                         f"its {original} original values compared by key")
+    result.filled.append(f"{name}.{column}: {filled} {plural_of(filled, 'NULL')} given values by a "
+                         f"migration; its {original} original {plural_of(original, 'value')} compared by key")
 
 
 def settle(result: DataCheck, differences: list[Any], compared: set[str]) -> None:

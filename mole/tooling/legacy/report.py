@@ -99,8 +99,9 @@ def render_report(manifest: dict[str, Any], outcome) -> str:
         "the same after the migration is proven whole by them; in any other table each original row was "
         "looked up by its key and each of its non-NULL values compared wherever its column went."
         + (f" {len(data['unwritten'])} {plural_of(len(data['unwritten']), 'table')} the migrations wrote no "
-           "row into (every row version older than the digests, by PostgreSQL's xmin; the same row "
-           "count, columns and types) kept their sums without being read again."
+           "row into kept their sums without being read again: every row older than a boundary taken "
+           "just before the digests (by PostgreSQL's xmin), the same row count, the same relation, "
+           "key and columns, none of them inherited or of a type whose text can change in place."
            if data.get("unwritten") else "")
         + (" What was not compared row by row, and why, is listed below." if data.get("unproven") else ""),
     ]

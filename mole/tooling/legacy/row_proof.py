@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from schema.django_drift import plural_of
 from schema.model import Schema
 from schema.model import Table
 from schema.quoting import identifier as quote_identifier
@@ -76,8 +77,10 @@ class RowDifference:
         """One line: how many original rows or values differ, with the first keys."""
         keys = ", ".join(self.first_keys)
         if self.column is None:
-            return f"{self.table}: {self.count} original rows missing (first keys: {keys})"
-        return f"{self.table}.{self.column}: {self.count} original values changed (first keys: {keys})"
+            return (f"{self.table}: {self.count} original {plural_of(self.count, 'row')} missing "
+                    f"(first keys: {keys})")
+        return (f"{self.table}.{self.column}: {self.count} original {plural_of(self.count, 'value')} changed "
+                f"(first keys: {keys})")
 
 
 def key_columns(columns: tuple[str, ...]) -> str:
