@@ -234,3 +234,41 @@ def test_a_table_recorded_in_parts_keeps_each_row_once_and_a_change_in_any_part_
     assert [difference.describe() for difference in comparison.differences] == [
         "public.data_collection_pose.note: 3 original values changed (first keys: 1, 20000, 40000)"
     ]
+
+
+def test_values_traded_between_composite_keys_that_read_alike_joined_by_a_comma_are_found(backend):
+    """('x,y', 'z') and ('x', 'y,z'): the key's digest must tell them apart, or the sums cannot."""
+    pairs = ("CREATE TABLE data_collection_pair (a text, b text, v integer, PRIMARY KEY (a, b)); "
+             "INSERT INTO data_collection_pair VALUES ('x,y', 'z', 1), ('x', 'y,z', 2);")
+    data, differences, _ = proof_after(backend, "UPDATE data_collection_pair SET v = 3 - v", before_sql=pairs)
+    assert not data.places["public.data_collection_pair"]["same_sums"]
+    assert differences == [
+        'public.data_collection_pair.v: 2 original values changed (first keys: (x,"y,z"), ("x,y",z))']
+
+
+def test_a_case_changed_under_a_case_insensitive_collation_is_a_changed_value(backend):
+    """A nondeterministic collation compares and hashes 'alice' and 'ALICE' alike; the proof must not."""
+    names = ("CREATE COLLATION data_collection_ci (provider = icu, locale = 'und-u-ks-level2', "
+             "deterministic = false); CREATE TABLE data_collection_names (id integer PRIMARY KEY, "
+             "name text COLLATE data_collection_ci); INSERT INTO data_collection_names VALUES (1, 'alice');")
+    _, differences, _ = proof_after(backend, "UPDATE data_collection_names SET name = upper(name)",
+                                    before_sql=names)
+    assert differences == ["public.data_collection_names.name: 1 original value changed (first keys: 1)"]
+
+
+def test_a_migration_that_changes_the_databases_text_settings_does_not_blur_the_proof(backend):
+    """With extra_float_digits = 0 a new session prints floats to 15 digits: a change in the 17th
+    would not show. The proof's sessions set what shapes a value's text themselves."""
+    blur = ("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); "
+            "END $$; UPDATE data_collection_pose SET x = x * (1 + 2.3e-16) WHERE id = 20;")
+    _, differences, _ = proof_after(backend, blur)
+    assert differences == ["public.data_collection_pose.x: 1 original value changed (first keys: 20)"]
+
+
+def test_a_column_named_like_the_inventorys_row_count_is_summed_as_a_column(backend):
+    odd = ('CREATE TABLE data_collection_odd (id integer PRIMARY KEY, "#rows" integer, "rows" text); '
+           "INSERT INTO data_collection_odd VALUES (1, 5, 'a'), (2, 6, 'b');")
+    data, differences, _ = proof_after(backend, 'UPDATE data_collection_odd SET "#rows" = 7 WHERE id = 2',
+                                       before_sql=odd)
+    assert differences == ["public.data_collection_odd.#rows: 1 original value changed (first keys: 2)"]
+    assert data.kept_rows == 202  # its 2 rows and the 200 poses

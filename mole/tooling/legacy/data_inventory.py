@@ -18,6 +18,7 @@ from schema.model import Schema
 from schema.quoting import identifier as quote_identifier
 from schema.quoting import literal as sql_literal
 from tooling.legacy.row_proof import SKIPPED_TABLES
+from tooling.legacy.row_proof import TEXT_SETTINGS
 from tooling.legacy.row_proof import RecordedTable
 from tooling.legacy.row_proof import digest
 from tooling.legacy.row_proof import key_digest
@@ -39,23 +40,23 @@ class TableInventory(TypedDict):
 
 Inventory = dict[str, TableInventory]  # by `schema.table`
 
-ROWS_KEY = "'#rows'"
-
 
 def sums_query(name: str, source: str, row_key: str, values: dict[str, str]) -> str:
-    """The inventory query of one table: row count, and per column its non-NULL count and the sum
-    of its value digests bound to `row_key` (SQL of the row's key digest). `values` maps each
-    column to the SQL of its digest in `source`. The sum of int8 is exact (PostgreSQL adds in 128
-    bits and returns numeric) and several times faster than a sum of numeric."""
-    parts = [ROWS_KEY, "count(*)"]
+    """The inventory query of one table: {"rows": its row count, "columns": per column its
+    non-NULL count and the sum of its value digests bound to `row_key` (SQL of the row's key
+    digest)}. `values` maps each column to the SQL of its digest in `source`. The sum of int8 is
+    exact (PostgreSQL adds in 128 bits and returns numeric) and several times faster than a sum
+    of numeric."""
+    parts = []
     for column, value in values.items():
         parts += [sql_literal(column),
                   f"json_build_array(count({value}), sum({row_key} # {value})::text)"]
     # json_build_object takes at most 100 arguments; wide tables are split and merged.
     objects = [
         f"jsonb_build_object({', '.join(parts[start : start + 100])})" for start in range(0, len(parts), 100)
-    ]
-    return f"SELECT {sql_literal(name)} AS name, ({' || '.join(objects)}) AS data FROM {source}"
+    ] or ["'{}'::jsonb"]
+    return (f"SELECT {sql_literal(name)} AS name, jsonb_build_object('rows', count(*), 'columns', "
+            f"{' || '.join(objects)}) AS data FROM {source}")
 
 
 def take_inventory(
@@ -99,13 +100,14 @@ def take_inventory(
         return {}
     union = " UNION ALL ".join(f"({query})" for query in queries)
     query = f"SELECT json_object_agg(name, data) FROM ({union}) AS tables"
-    result = backend.tools.query(query, database=database)
+    result = backend.tools.query(f"{TEXT_SETTINGS} {query}", database=database)
     raw = json.loads(result.stdout.strip() or "{}")
     inventory = {}
     for qualified, data in raw.items():
         columns = {
-            column: {"type": column_type, "non_null": data[column][0], "checksum": data[column][1]}
+            column: {"type": column_type, "non_null": data["columns"][column][0],
+                     "checksum": data["columns"][column][1]}
             for column, column_type in types[qualified].items()
         }
-        inventory[qualified] = {"rows": data["#rows"], "columns": columns}
+        inventory[qualified] = {"rows": data["rows"], "columns": columns}
     return inventory

@@ -44,6 +44,12 @@ SPLIT_PAGES = 128
 # Each session's rows are written by its own process only: parallel workers would only ship the
 # digests to it through one more queue. The query is read once: not worth compiling (JIT).
 SESSION_SETTINGS = "SET max_parallel_workers_per_gather = 0; SET jit = off;"
+# What shapes a value's text, the same in every session that hashes or compares values: a migration
+# may change the database's own settings (ALTER DATABASE ... SET), which new sessions take. Floats
+# print their shortest exact text, dates ISO, times UTC, bytea hex (PostgreSQL docs, "Client
+# Connection Defaults").
+TEXT_SETTINGS = ("SET extra_float_digits = 1; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; "
+                 "SET TimeZone = 'UTC'; SET bytea_output = 'hex'; SET lc_monetary = 'C';")
 SHOWN_KEYS = 3
 # Bookkeeping, not experiment data: the pipeline itself records migrations as applied.
 SKIPPED_TABLES = {("legacy", "alignments"), ("public", "django_migrations")}
@@ -94,24 +100,30 @@ def key_join(size: int) -> str:
 
 
 def key_text(size: int) -> str:
-    """The recorded key as one text, for the first keys a report names."""
-    return " || ',' || ".join(f"before.k{index}::text" for index in range(size))
+    """The recorded key as one text, for the first keys a report names: a key of several columns
+    as a row's text, `(x,"y,z")`, which tells a comma inside a value from one between values."""
+    if size == 1:
+        return "before.k0::text"
+    return f"ROW({', '.join(f'before.k{index}' for index in range(size))})::text"
 
 
 def digest(column: str) -> str:
-    """SQL of one value's 64-bit hash (`hashtextextended` of its text form)."""
-    return f"hashtextextended({quote_identifier(column)}::text, 0)"
+    """SQL of one value's 64-bit hash (`hashtextextended` of its text form, by its bytes: a
+    nondeterministic collation would hash 'alice' and 'ALICE' alike)."""
+    return f"hashtextextended({quote_identifier(column)}::text COLLATE \"C\", 0)"
 
 
 def key_digest(table: Table) -> str:
     """SQL of the hash of a row's primary key as text (`''` without one): the inventory's sums
-    bind each value to its row with it. Its seed is not the values' (a key column's own value
-    would cancel out of the XOR that binds them)."""
+    bind each value to its row with it. A key of several columns is hashed as a row's text, which
+    quotes a value holding a comma (('x,y', 'z') and ('x', 'y,z') differ). Its seed is not the
+    values' (a key column's own value would cancel out of the XOR that binds them)."""
     primary = table.primary_key
     if not primary:
         return "hashtextextended('', 1)"
-    text = " || ',' || ".join(f"{quote_identifier(column)}::text" for column in primary.columns)
-    return f"hashtextextended({text}, 1)"
+    columns = [quote_identifier(column) for column in primary.columns]
+    text = columns[0] if len(columns) == 1 else f"ROW({', '.join(columns)})"
+    return f"hashtextextended({text}::text COLLATE \"C\", 1)"
 
 
 def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[RecordedTable]:
@@ -158,7 +170,7 @@ def record_rows(backend: Backend, database: str, snapshot: Schema) -> list[Recor
         if parts > 1:
             union = " UNION ALL ".join(f"SELECT * FROM {item.proof}_{part}" for part in range(parts))
             views.append(f"CREATE VIEW {item.proof} AS {union}")
-    scripts = [f"{SESSION_SETTINGS} BEGIN; {'; '.join(statements)}; COMMIT"
+    scripts = [f"{SESSION_SETTINGS} {TEXT_SETTINGS} BEGIN; {'; '.join(statements)}; COMMIT"
                for statements in sessions if statements]
     with ThreadPoolExecutor(max_workers=RECORDING_SESSIONS) as pool:
         for finished in [pool.submit(backend.tools.statements, [script], database=database)
@@ -218,13 +230,13 @@ def compare_rows(
     # per-column counts and first keys only for a table where something differs.
     union = " UNION ALL ".join(f"({comparison.query(detailed=False)})" for comparison in comparisons)
     query = f"SELECT json_object_agg(name, found) FROM ({union}) AS tables"
-    result = backend.tools.query(query, database=database)
+    result = backend.tools.query(f"{TEXT_SETTINGS} {query}", database=database)
     found = json.loads(result.stdout.strip())
     differences = []
     for comparison in comparisons:
         if not any(found[comparison.item.table].values()):
             continue
-        query = f"SELECT found FROM ({comparison.query(detailed=True)}) AS detailed"
+        query = f"{TEXT_SETTINGS} SELECT found FROM ({comparison.query(detailed=True)}) AS detailed"
         detailed = json.loads(backend.tools.query(query, database=database).stdout.strip())
         differences += [
             RowDifference(comparison.item.table, column or None, count, tuple(keys or ()))

@@ -30,9 +30,12 @@ SCHEMA = "public"
 # Ids wrap at 2^32 (PostgreSQL docs, "Preventing Transaction ID Wraparound Failures").
 XID_RANGE = 2**32
 # A type whose values print the same whatever the catalogs say: a base type (or an array of
-# one) whose output function is not a reg* type's or aclitem's (they print catalog names).
+# one) whose output function is not a reg* type's or aclitem's (they print catalog names). The
+# function is named by its own row: a regproc's text is qualified when another schema has the name.
 STABLE_TEXT = """(
-    {t}.typtype = 'b' AND {t}.typoutput::text !~ '^reg.*out$' AND {t}.typoutput::text <> 'aclitemout'
+    {t}.typtype = 'b' AND NOT EXISTS (
+        SELECT FROM pg_proc o WHERE o.oid = {t}.typoutput AND o.pronamespace = 'pg_catalog'::regnamespace
+        AND (o.proname ~ '^reg.*out$' OR o.proname = 'aclitemout'))
 )"""
 # A column: [attnum, type oid, typmod, attgenerated, whether its text is stable].
 IDENTITIES = f"""
