@@ -241,6 +241,31 @@ def test_an_incomplete_custom_migration_is_stopped_at_its_point_and_writes_no_bu
     assert not list((project.root / "db_backups").glob("bundles/.*"))
 
 
+def test_plain_migrate_refuses_an_alignment_whose_point_the_database_has_passed(project):
+    """The legacy dump restored as it is, its history recording 0010, and an alignment that belongs
+    at 0005: `migrate` would have skipped 0006 to 0010 on that schema, so the alignment refuses and
+    nothing changes."""
+    migration = project.root / REGISTRY_MIGRATION
+    point = "data_collection.0005_entity_event_role"
+    migration.write_text(re.sub(r'^ALIGNS_TO = ".*"$', f'ALIGNS_TO = "{point}"', migration.read_text(),
+                                flags=re.MULTILINE))
+    project.sql(f'CREATE DATABASE "{project.database}" TEMPLATE template0', "postgres")
+    subprocess.run([str(binaries_dir() / "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+                    f"--dbname={project.database}", str(EXAMPLES / "divergent_registry.dump")],
+                   env={**os.environ, **project.server.environment}, check=True, capture_output=True)
+    result = project.invoke("migrate")
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = result.stderr.splitlines()
+    assert line == ("error: manage.py migrate failed (exit status 1): MisplacedAlignment: "
+                    f"0011_legacy_divergent_registry aligns the schema at {point}, but this database has "
+                    "recorded 5 later migrations as applied without running them on it "
+                    "(data_collection.0006_pose_speed first): run `invoke legacy` on the dump instead")
+    # The alignment's first step (serial_no renamed to physical_id) did not run.
+    columns = project.sql("SELECT column_name FROM information_schema.columns "
+                          "WHERE table_name = 'data_collection_entity' AND column_name = 'serial_no'")
+    assert columns == [("serial_no",)]
+
+
 def test_data_loss_is_refused_unless_allowed_and_then_named(project):
     migration = project.root / REGISTRY_MIGRATION
     text = migration.read_text()

@@ -404,3 +404,15 @@ def test_a_bundle_manifest_is_checked_below_its_top_level():
               "verification": {"ok": True, "checks": {}}}
     with pytest.raises(ManifestInvalid, match=r"\(source/size_bytes\): '12' is not of type 'integer'"):
         check_manifest(bundle, "bundle", "bundle b")
+
+
+def test_a_failed_commands_line_is_its_exception_not_its_traceback():
+    from tooling.process import last_lines
+
+    traceback = ('Traceback (most recent call last):\n  File "/x/manage.py", line 22, in <module>\n'
+                 "    main()\n  File \"/x/dbtools/legacy_alignment.py\", line 95, in align\n"
+                 "    raise MisplacedAlignment(\n"
+                 "dbtools.legacy_alignment.MisplacedAlignment: 0011_x aligns here\n")
+    assert last_lines(traceback) == "MisplacedAlignment: 0011_x aligns here"
+    assert last_lines("notice: a\nERROR:  relation \"x\" does not exist\nLINE 1: ...\n") == (
+        'ERROR:  relation "x" does not exist')

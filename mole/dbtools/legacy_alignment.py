@@ -94,8 +94,8 @@ class AlignLegacySchema(migrations.RunPython):
                 if past:
                     raise MisplacedAlignment(
                         f"{self.migration_name} aligns the schema at {self.point}, but this database "
-                        f"has recorded {', '.join(past)} as applied without running them on it: "
-                        "run `invoke legacy` on the dump instead"
+                        f"has recorded {len(past)} later migrations as applied without running them on "
+                        f"it ({past[0]} first): run `invoke legacy` on the dump instead"
                     )
             self.run_steps(cursor)
 

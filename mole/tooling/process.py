@@ -10,6 +10,7 @@ import ctypes
 import logging
 import os
 import pwd
+import re
 import shlex
 import signal
 import subprocess
@@ -341,8 +342,12 @@ def feed(process: subprocess.Popen, chunks: Iterable[bytes]) -> tuple[bytes, byt
 
 
 def last_lines(text: str) -> str:
-    """The telling part of an error output on one line: its error lines, else its last lines."""
+    """The telling part of an error output on one line: a Python traceback's last line (the
+    exception and its message), else its error lines, else its last lines."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        # `package.module.SomeError: message`: the class's own name says enough.
+        return re.sub(r"^(?:\w+\.)+(?=\w+: )", "", lines[-1])[:ERROR_LINE_CHARS]
     errors = [line for line in lines if "error" in line.lower()]
     chosen = errors[:2] or lines[-3:]
     return " | ".join(line[:ERROR_LINE_CHARS] for line in chosen)
