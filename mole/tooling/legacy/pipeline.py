@@ -420,18 +420,21 @@ def data_after(
     (taken before `before`'s digests) keeps its inventory from `before` and is not read again."""
     present = {f"{schema}.{name}": set(table.columns)
                for schema, snapshot in schemas.items() for name, table in snapshot.tables.items()}
+
+    def inventory(kept: set[str], columns_of: dict[str, set[str]] | None = None) -> Inventory:
+        """The tables `kept` as before, the others read (`columns_of` as in take_inventory)."""
+        return {name: before[name] for name in kept} | take_inventory(
+            backend, database, schemas, columns_of=columns_of, tables=set(present) - kept)
+
     unwritten = set()
     if boundary is not None:
         unwritten = unwritten_tables(backend, database, boundary, row_counts(before), present)
-    after = {name: before[name] for name in unwritten} | take_inventory(
-        backend, database, schemas, columns_of=columns_to_sum(before, schemas),
-        tables=set(present) - unwritten)
+    after = inventory(unwritten, columns_to_sum(before, schemas))
     data = check_data(before, after)
     if data.losses:
         # Every column is summed now: a table keeps its inventory only if it has no new column.
         unwritten = {name for name in unwritten if present[name] == set(before[name]["columns"])}
-        after = {name: before[name] for name in unwritten} | take_inventory(
-            backend, database, schemas, tables=set(present) - unwritten)
+        after = inventory(unwritten)
         data = check_data(before, after)
     data.unwritten = sorted(unwritten)
     return data, after
